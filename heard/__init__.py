@@ -1,0 +1,3 @@
+"""heard: make public policy with the people it affects, and keep faith with what they said."""
+
+__version__ = "0.1.0"

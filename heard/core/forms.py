@@ -1,0 +1,20 @@
+"""Sign-up: an account needs only a sign-in name and a password. No email, no real name."""
+
+from __future__ import annotations
+
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
+from django.utils.translation import gettext_lazy as _
+
+
+class SignUpForm(UserCreationForm):
+    class Meta:
+        model = User
+        fields = ("username",)
+        labels = {"username": _("Sign-in name")}
+        help_texts = {
+            "username": _(
+                "Private: only you use it, to sign in. It is never shown with your "
+                "words. Letters, digits and @ . + - _ only."
+            ),
+        }

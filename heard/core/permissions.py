@@ -1,0 +1,138 @@
+"""Who may do what, when: the one permission table (role x action x phase).
+
+This module has no Django import. Views ask :func:`allowed`; the table is rendered into
+``docs/permissions.md`` by ``heard permissions --markdown`` and a test keeps the two equal; and
+``tests/test_permission_matrix.py`` drives every cell through the real views.
+
+Roles are evaluated one at a time, never merged with "public": a team member who is not also a
+participant may not contribute as one (staff voices must not be mistaken for the community's).
+Someone with no role in an engagement, signed in or not, is ``PUBLIC``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    TEAM = "team"
+    FACILITATOR = "facilitator"
+    WORKING_GROUP = "working_group"
+    PARTICIPANT = "participant"
+    PUBLIC = "public"
+
+
+class Phase(StrEnum):
+    """The journey's stages, in order. An engagement is always in exactly one."""
+
+    PLAN = "plan"
+    LISTEN = "listen"
+    MAKE_SENSE = "make_sense"
+    REPORT = "report"
+    DRAFT = "draft"
+    CHECK_BACK = "check_back"
+    ENDORSE = "endorse"
+    ADOPT = "adopt"
+
+
+class Action(StrEnum):
+    VIEW_ENGAGEMENT = "view_engagement"
+    EDIT_ENGAGEMENT = "edit_engagement"
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_HUI = "manage_hui"
+    JOIN_AS_PARTICIPANT = "join_as_participant"
+    SUBMIT_CONTRIBUTION = "submit_contribution"
+    CAPTURE_AT_HUI = "capture_at_hui"
+    IMPORT_CONTRIBUTIONS = "import_contributions"
+    MODERATE = "moderate"
+    VIEW_PUBLIC_RECORD = "view_public_record"
+    VIEW_ALL_CONTRIBUTIONS = "view_all_contributions"
+    EXPORT_FULL_DATA = "export_full_data"
+
+
+ALL_PHASES: frozenset[Phase] = frozenset(Phase)
+AFTER_PLANNING: frozenset[Phase] = frozenset(Phase) - {Phase.PLAN}
+LISTENING: frozenset[Phase] = frozenset({Phase.LISTEN})
+# Notes from the last hui often arrive after listening closes; they may still be imported while
+# the team makes sense of what was heard, and attendance can be corrected then too.
+LISTEN_AND_AFTER: frozenset[Phase] = frozenset({Phase.LISTEN, Phase.MAKE_SENSE})
+PLAN_TO_MAKE_SENSE: frozenset[Phase] = frozenset({Phase.PLAN, Phase.LISTEN, Phase.MAKE_SENSE})
+NEVER: frozenset[Phase] = frozenset()
+
+ACTION_DESCRIPTIONS: dict[Action, str] = {
+    Action.VIEW_ENGAGEMENT: "See the engagement's public page",
+    Action.EDIT_ENGAGEMENT: "Edit the engagement: purpose, questions, audiences, phases",
+    Action.MANAGE_MEMBERS: "Invite facilitators, assign roles",
+    Action.MANAGE_HUI: "Create and edit hui, record attendance",
+    Action.JOIN_AS_PARTICIPANT: "Join as a participant (under a pseudonym)",
+    Action.SUBMIT_CONTRIBUTION: "Submit a contribution online",
+    Action.CAPTURE_AT_HUI: "Capture contributions at a hui",
+    Action.IMPORT_CONTRIBUTIONS: "Import hui notes from CSV or XLSX",
+    Action.MODERATE: "Hide or unhide a contribution, with a public reason",
+    Action.VIEW_PUBLIC_RECORD: "Read the public record of contributions",
+    Action.VIEW_ALL_CONTRIBUTIONS: "See every contribution, including hidden and not-for-quoting",
+    Action.EXPORT_FULL_DATA: "Download the whole engagement as data",
+}
+
+_T, _F, _W, _P, _U = Role.TEAM, Role.FACILITATOR, Role.WORKING_GROUP, Role.PARTICIPANT, Role.PUBLIC
+
+TABLE: dict[Action, dict[Role, frozenset[Phase]]] = {
+    Action.VIEW_ENGAGEMENT: {
+        _T: ALL_PHASES,
+        _F: ALL_PHASES,
+        _W: ALL_PHASES,
+        _P: ALL_PHASES,
+        _U: ALL_PHASES,
+    },
+    Action.EDIT_ENGAGEMENT: {_T: ALL_PHASES},
+    Action.MANAGE_MEMBERS: {_T: ALL_PHASES},
+    Action.MANAGE_HUI: {_T: PLAN_TO_MAKE_SENSE},
+    Action.JOIN_AS_PARTICIPANT: {_U: LISTENING | {Phase.CHECK_BACK}},
+    Action.SUBMIT_CONTRIBUTION: {_P: LISTENING},
+    Action.CAPTURE_AT_HUI: {_T: LISTENING, _F: LISTENING},
+    Action.IMPORT_CONTRIBUTIONS: {_T: LISTEN_AND_AFTER},
+    Action.MODERATE: {_T: AFTER_PLANNING},
+    Action.VIEW_PUBLIC_RECORD: {
+        _T: AFTER_PLANNING,
+        _F: AFTER_PLANNING,
+        _W: AFTER_PLANNING,
+        _P: AFTER_PLANNING,
+        _U: AFTER_PLANNING,
+    },
+    Action.VIEW_ALL_CONTRIBUTIONS: {_T: ALL_PHASES, _W: ALL_PHASES},
+    Action.EXPORT_FULL_DATA: {_T: ALL_PHASES, _W: ALL_PHASES},
+}
+
+
+def allowed(role: Role, action: Action, phase: Phase) -> bool:
+    """Whether ``role`` may take ``action`` while the engagement is in ``phase``."""
+    return phase in TABLE[action].get(role, NEVER)
+
+
+def allowed_any(roles: Iterable[Role], action: Action, phase: Phase) -> bool:
+    """Whether any of a person's roles allows the action (a person may hold several)."""
+    return any(allowed(role, action, phase) for role in roles)
+
+
+def as_markdown() -> str:
+    """The table as Markdown, one section per action: the form docs/permissions.md holds."""
+    roles = list(Role)
+    phases = list(Phase)
+    lines = [
+        "# Permissions",
+        "",
+        "Generated from `heard/core/permissions.py` by `heard permissions --markdown`; a test",
+        "keeps this page equal to the code. ✓ = allowed in that phase; · = refused.",
+        "Someone with no role in an engagement, signed in or not, is *public*.",
+        "",
+    ]
+    for action in Action:
+        lines += [f"## {ACTION_DESCRIPTIONS[action]} (`{action}`)", ""]
+        lines.append("| role | " + " | ".join(p.value for p in phases) + " |")
+        lines.append("|---|" + "---|" * len(phases))
+        for role in roles:
+            cells = ["✓" if allowed(role, action, p) else "·" for p in phases]
+            lines.append(f"| {role.value} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)

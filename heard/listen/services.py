@@ -1,0 +1,185 @@
+"""The one door through which contributions and their moderation are written.
+
+Every use case is one function, run in one transaction. Pages, the API, the importer, the demo
+and the offline-capture sync all come through here, so that the record (issue 3) sees every write
+and so that the rules (exact words, idempotency, consent) are enforced once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from heard.engagements.models import Engagement, Question
+from heard.listen.models import Contribution, ModerationDecision, Participant
+from heard.listen.vocab import CHANNELS_AT_HUI, Channel, QuoteConsent, is_language_tag
+from heard.plan.models import Hui
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a person said, and what they told us about it. ``text`` is kept byte for byte."""
+
+    text: str
+    language: str
+    channel: Channel
+    quote_consent: QuoteConsent
+    question: Question | None = None
+    hui: Hui | None = None
+    said_at: object | None = None
+    client_key: uuid.UUID | None = None
+
+
+def text_problems(text: str) -> list[str]:
+    """Why these words cannot be kept as given, if they cannot. Never alters them."""
+    problems = []
+    if not text or not text.strip():
+        problems.append(_("The contribution is empty."))
+    if "\x00" in text:
+        problems.append(_("The text contains a NUL character, which cannot be stored."))
+    if len(text) > settings.HEARD_CONTRIBUTION_MAX_CHARS:
+        problems.append(
+            _("The text is %(n)s characters long; the limit is %(max)s. Please split it.")
+            % {"n": f"{len(text):,}", "max": f"{settings.HEARD_CONTRIBUTION_MAX_CHARS:,}"}
+        )
+    return problems
+
+
+def _check(engagement: Engagement, submission: Submission) -> None:
+    problems = text_problems(submission.text)
+    if not is_language_tag(submission.language):
+        problems.append(
+            _("“%(tag)s” is not a language tag such as en, mi or sm.")
+            % {"tag": submission.language}
+        )
+    if submission.question and submission.question.engagement_id != engagement.pk:
+        problems.append(_("That question belongs to another engagement."))
+    if submission.hui and submission.hui.engagement_id != engagement.pk:
+        problems.append(_("That hui belongs to another engagement."))
+    if submission.channel in CHANNELS_AT_HUI and submission.hui is None:
+        problems.append(_("Say which hui this was captured at."))
+    if problems:
+        raise ValidationError(problems)
+
+
+def submit_contribution(
+    engagement: Engagement,
+    participant: Participant,
+    submission: Submission,
+    *,
+    recorded_by=None,
+    import_batch=None,
+    source_line: int | None = None,
+) -> tuple[Contribution, bool]:
+    """Keep a contribution. Returns it and whether it is new.
+
+    A resubmission with the same ``client_key`` (a double-clicked button, a resent offline
+    queue) returns the first one instead of keeping the words twice.
+    """
+    _check(engagement, submission)
+    if submission.client_key is not None:
+        existing = Contribution.objects.filter(
+            engagement=engagement, client_key=submission.client_key
+        ).first()
+        if existing:
+            return existing, False
+    try:
+        with transaction.atomic():
+            contribution = Contribution.objects.create(
+                engagement=engagement,
+                participant=participant,
+                text=submission.text,
+                language=submission.language,
+                channel=submission.channel,
+                quote_consent=submission.quote_consent,
+                question=submission.question,
+                hui=submission.hui,
+                said_at=submission.said_at,
+                client_key=submission.client_key,
+                recorded_by=recorded_by,
+                import_batch=import_batch,
+                source_line=source_line,
+            )
+    except IntegrityError:
+        # Two copies of the same submission raced; the other one won. Same words, same key.
+        existing = Contribution.objects.filter(
+            engagement=engagement, client_key=submission.client_key
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    return contribution, True
+
+
+def speaker_at_hui(hui: Hui, tag: str) -> Participant:
+    """The pseudonymous participant a facilitator's speaker tag stands for at this hui.
+
+    An empty tag means "someone in the room": one participant per hui holds those words, so a
+    count of speakers is never inflated by notes nobody attributed.
+    """
+    tag = tag.strip()[:40]
+    participant, _created = Participant.objects.get_or_create(
+        engagement_id=hui.engagement_id,
+        hui=hui,
+        speaker_tag=tag,
+    )
+    return participant
+
+
+def join_as_participant(
+    engagement: Engagement,
+    user,
+    *,
+    pseudonym: str,
+    demographics: dict | None = None,
+    demographics_consent: bool = False,
+) -> tuple[Participant, bool]:
+    """Make ``user`` a participant of ``engagement`` under ``pseudonym`` (idempotent)."""
+    existing = Participant.objects.filter(engagement=engagement, user=user).first()
+    if existing:
+        return existing, False
+    participant = Participant.objects.create(
+        engagement=engagement,
+        user=user,
+        pseudonym=pseudonym.strip()[:80],
+        demographics=(demographics or {}) if demographics_consent else {},
+        demographics_consent=demographics_consent,
+    )
+    return participant, True
+
+
+def hide_contribution(contribution: Contribution, *, reason: str, by) -> ModerationDecision:
+    """Hide a contribution from public views. Its words are untouched; the reason is public."""
+    return _moderate(contribution, ModerationDecision.Action.HIDE, reason, by)
+
+
+def unhide_contribution(contribution: Contribution, *, reason: str, by) -> ModerationDecision:
+    return _moderate(contribution, ModerationDecision.Action.UNHIDE, reason, by)
+
+
+def _moderate(contribution: Contribution, action: str, reason: str, by) -> ModerationDecision:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Give a reason; it is shown publicly."))
+    hide = action == ModerationDecision.Action.HIDE
+    with transaction.atomic():
+        locked = Contribution.objects.select_for_update().get(pk=contribution.pk)
+        if locked.is_hidden == hide:
+            raise ValidationError(
+                _("This contribution is already hidden.")
+                if hide
+                else _("This contribution is not hidden.")
+            )
+        decision = ModerationDecision.objects.create(
+            contribution=locked, action=action, reason=reason, decided_by=by
+        )
+        Contribution.objects.filter(pk=locked.pk).update(
+            is_hidden=hide, hidden_reason=reason if hide else ""
+        )
+    contribution.refresh_from_db(fields=["is_hidden", "hidden_reason"])
+    return decision

@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from heard.listen import views
+
+urlpatterns = [
+    path("say/", views.submit_online, name="submit_online"),
+    path("say/thanks/<int:pk>/", views.submitted, name="submitted"),
+    path("contributions/", views.public_record, name="public_record"),
+    path("contributions/all/", views.all_contributions, name="all_contributions"),
+    path("contributions/<int:pk>/", views.contribution_detail, name="contribution"),
+    path("contributions/<int:pk>/moderate/", views.moderate, name="moderate"),
+    path("", include("heard.listen.capture_urls")),
+    path("", include("heard.listen.import_urls")),
+]

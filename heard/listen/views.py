@@ -1,0 +1,145 @@
+"""Online contribution, the public record, and moderation."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from heard.core.access import can, engagement_view
+from heard.core.permissions import Action
+from heard.engagements.models import Engagement
+from heard.listen import services
+from heard.listen.forms import ContributionForm, ModerationForm
+from heard.listen.models import CHANNEL_CHOICES, Contribution, Participant
+from heard.listen.queries import apply_filters, contributions_for_listing
+from heard.listen.vocab import Channel, QuoteConsent
+
+PAGE_SIZE = 50
+
+
+@engagement_view(Action.SUBMIT_CONTRIBUTION)
+def submit_online(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    participant = Participant.objects.get(engagement=engagement, user=request.user)
+    questions = list(engagement.questions.all())
+    form = ContributionForm(request.POST or None, questions=questions)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        submission = services.Submission(
+            text=data["text"],
+            language=data["language"],
+            channel=Channel.ONLINE,
+            quote_consent=QuoteConsent(data["quote_consent"]),
+            question=data["question"],
+            client_key=data["client_key"],
+        )
+        try:
+            contribution, created = services.submit_contribution(
+                engagement, participant, submission
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if created:
+                messages.success(request, _("Thank you. Your words are kept."))
+            else:
+                messages.info(request, _("We already had this one: it is kept once."))
+            return redirect("submitted", slug=engagement.slug, pk=contribution.pk)
+    mine = participant.contributions.order_by("-received_at")[:20]
+    return render(
+        request,
+        "listen/submit.html",
+        {"engagement": engagement, "form": form, "participant": participant, "mine": mine},
+    )
+
+
+@engagement_view(Action.VIEW_ENGAGEMENT)
+def submitted(request: HttpRequest, engagement: Engagement, pk: int) -> HttpResponse:
+    contribution = get_object_or_404(
+        Contribution, engagement=engagement, pk=pk, participant__user=request.user.pk
+    )
+    return render(
+        request,
+        "listen/submitted.html",
+        {
+            "engagement": engagement,
+            "contribution": contribution,
+            "can_submit": can(request, Action.SUBMIT_CONTRIBUTION),
+        },
+    )
+
+
+def _listing(request: HttpRequest, engagement: Engagement, *, everything: bool) -> HttpResponse:
+    qs = apply_filters(contributions_for_listing(engagement), request.GET)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "listen/record.html",
+        {
+            "engagement": engagement,
+            "page": page,
+            "everything": everything,
+            "channels": CHANNEL_CHOICES,
+            "hui_list": engagement.hui.only("key", "title"),
+            "questions": engagement.questions.all(),
+            "filters": request.GET,
+            "query": params.urlencode(),
+            "can_moderate": can(request, Action.MODERATE),
+        },
+    )
+
+
+@engagement_view(Action.VIEW_PUBLIC_RECORD)
+def public_record(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    return _listing(request, engagement, everything=False)
+
+
+@engagement_view(Action.VIEW_ALL_CONTRIBUTIONS)
+def all_contributions(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    return _listing(request, engagement, everything=True)
+
+
+@engagement_view(Action.VIEW_PUBLIC_RECORD)
+def contribution_detail(request: HttpRequest, engagement: Engagement, pk: int) -> HttpResponse:
+    contribution = get_object_or_404(contributions_for_listing(engagement), pk=pk)
+    everything = can(request, Action.VIEW_ALL_CONTRIBUTIONS)
+    return render(
+        request,
+        "listen/contribution.html",
+        {
+            "engagement": engagement,
+            "c": contribution,
+            "everything": everything,
+            "decisions": contribution.moderation.select_related("decided_by"),
+            "can_moderate": can(request, Action.MODERATE),
+            "form": ModerationForm(),
+        },
+    )
+
+
+@require_POST
+@engagement_view(Action.MODERATE)
+def moderate(request: HttpRequest, engagement: Engagement, pk: int) -> HttpResponse:
+    contribution = get_object_or_404(Contribution, engagement=engagement, pk=pk)
+    form = ModerationForm(request.POST)
+    if form.is_valid():
+        act = (
+            services.unhide_contribution
+            if request.POST.get("do") == "unhide"
+            else services.hide_contribution
+        )
+        try:
+            act(contribution, reason=form.cleaned_data["reason"], by=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Done. The decision and its reason are public."))
+    else:
+        messages.error(request, _("Give a reason; it is shown publicly."))
+    return redirect("contribution", slug=engagement.slug, pk=pk)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PlanConfig(AppConfig):
+    name = "heard.plan"
+    verbose_name = "Plan & invite"
