@@ -1,0 +1,42 @@
+"""``heard demo``: seed (not serve) the demonstration engagement, slug ``demo``."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from heard.core import demo_loader
+
+
+class Command(BaseCommand):
+    help = "Seed the demonstration engagement (slug 'demo'). Does nothing if it is already there."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--print-logins",
+            action="store_true",
+            help="Print the demo sign-in names and what each can do, and exit.",
+        )
+        parser.add_argument(
+            "--print-password",
+            action="store_true",
+            help="Print the demo accounts' password, and exit.",
+        )
+
+    def handle(self, *args, **options) -> None:
+        if options["print_password"]:
+            self.stdout.write(demo_loader.DEMO_PASSWORD)
+            return
+        if options["print_logins"]:
+            for username, what in demo_loader.demo_logins():
+                self.stdout.write(f"{username:<28} {what}")
+            return
+        if demo_loader.demo_exists():
+            self.stdout.write("The demo engagement is already loaded (slug 'demo').")
+            return
+        counts = demo_loader.load_demo()
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Loaded the demo engagement: {hui} hui, {participants} participants, "
+                "{contributions} contributions ({hidden} hidden by moderation).".format(**counts)
+            )
+        )

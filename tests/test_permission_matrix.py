@@ -1,0 +1,121 @@
+"""Every cell of the permission table, driven through the real views.
+
+For each (role, action, phase) a person holding that role tries the action on an engagement in
+that phase, over HTTP, and the outcome must be what ``heard.core.permissions.TABLE`` says. A new
+action without a probe here fails ``test_every_action_has_a_probe``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from heard.core.permissions import Action, Phase, Role, allowed, as_markdown
+from heard.listen.models import Contribution
+from tests import factories
+
+
+@dataclass
+class World:
+    client: Client
+    engagement: object
+    hui: object
+    contribution: Contribution
+
+
+def _get_url(build: Callable[[World], str]) -> Callable[[World], object]:
+    return lambda w: w.client.get(build(w))
+
+
+def _moderate(w: World):
+    url = reverse("moderate", kwargs={"slug": w.engagement.slug, "pk": w.contribution.pk})
+    return w.client.post(url, {"do": "hide", "reason": "Names a staff member."})
+
+
+def _moderated(w: World) -> bool:
+    w.contribution.refresh_from_db()
+    return w.contribution.is_hidden
+
+
+PROBES: dict[Action, Callable[[World], object]] = {
+    Action.VIEW_ENGAGEMENT: _get_url(lambda w: reverse("engagement", args=[w.engagement.slug])),
+    Action.EDIT_ENGAGEMENT: _get_url(
+        lambda w: reverse("edit_engagement", args=[w.engagement.slug])
+    ),
+    Action.MANAGE_MEMBERS: _get_url(lambda w: reverse("members", args=[w.engagement.slug])),
+    Action.MANAGE_HUI: _get_url(lambda w: reverse("hui_new", args=[w.engagement.slug])),
+    Action.JOIN_AS_PARTICIPANT: _get_url(lambda w: reverse("join", args=[w.engagement.slug])),
+    Action.SUBMIT_CONTRIBUTION: _get_url(
+        lambda w: reverse("submit_online", args=[w.engagement.slug])
+    ),
+    Action.CAPTURE_AT_HUI: _get_url(
+        lambda w: reverse("capture", args=[w.engagement.slug, w.hui.key])
+    ),
+    Action.IMPORT_CONTRIBUTIONS: _get_url(
+        lambda w: reverse("import_upload", args=[w.engagement.slug])
+    ),
+    Action.MODERATE: _moderate,
+    Action.VIEW_PUBLIC_RECORD: _get_url(
+        lambda w: reverse("public_record", args=[w.engagement.slug])
+    ),
+    Action.VIEW_ALL_CONTRIBUTIONS: _get_url(
+        lambda w: reverse("all_contributions", args=[w.engagement.slug])
+    ),
+    Action.EXPORT_FULL_DATA: _get_url(lambda w: reverse("export_full", args=[w.engagement.slug])),
+}
+
+# Actions whose effect we check beyond the status code.
+EFFECTS: dict[Action, Callable[[World], bool]] = {Action.MODERATE: _moderated}
+
+
+def test_every_action_has_a_probe():
+    assert set(PROBES) == set(Action)
+
+
+def test_docs_page_matches_the_table():
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "permissions.md"
+    assert page.read_text(encoding="utf-8") == as_markdown(), (
+        "docs/permissions.md is out of date: run `make docs`"
+    )
+
+
+CELLS = list(itertools.product(Role, Action, Phase))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "action", "phase"), CELLS, ids=[f"{r}-{a}-{p}" for r, a, p in CELLS]
+)
+def test_cell(role: Role, action: Action, phase: Phase):
+    engagement = factories.make_engagement(phase)
+    hui = factories.make_hui(engagement)
+    contribution = factories.make_contribution(engagement, hui=hui)
+    client = Client()
+    if role != Role.PUBLIC:
+        client.force_login(factories.make_member(engagement, role))
+    world = World(client=client, engagement=engagement, hui=hui, contribution=contribution)
+
+    response = PROBES[action](world)
+    expected = allowed(role, action, phase)
+
+    if expected:
+        assert response.status_code in (200, 302), response.status_code
+        if response.status_code == 302:
+            assert "/accounts/login/" not in response["Location"]
+        if action in EFFECTS:
+            assert EFFECTS[action](world)
+    else:
+        if role == Role.PUBLIC:
+            assert response.status_code == 302
+            assert "/accounts/login/" in response["Location"]
+        else:
+            assert response.status_code == 403, response.status_code
+        if action in EFFECTS:
+            assert not EFFECTS[action](world)
