@@ -33,7 +33,7 @@ from heard.listen.vocab import Channel, QuoteConsent
 from heard.plan.models import Hui, Venue
 
 DEMO_SLUG = "demo"
-DEMO_PASSWORD = "kia-ora-demo"  # demo accounts only; printed by `make run`
+DEMO_PASSWORD = "kia-ora-demo"  # noqa: S105 (demo accounts only; printed by `make run`)
 _KEY_NAMESPACE = uuid.UUID("5b1f6a1e-4c1d-4f7e-9a55-2f1d2f0d1e11")
 
 # Days from the start of listening to the start of each phase. Listening began long enough ago
