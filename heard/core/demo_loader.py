@@ -9,12 +9,14 @@ today: the engagement is in its listening phase, with its hui already held.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from importlib import resources
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -71,13 +73,19 @@ def _participant_username(key: str) -> str:
     return f"demo-{key}"[:150]
 
 
+@functools.cache
+def _demo_password_hash() -> str:
+    # Hashing is deliberately slow; the demo's accounts all share one password, so hash it once.
+    return make_password(DEMO_PASSWORD)
+
+
 def _user(username: str, display_name: str = ""):
     model = get_user_model()
     user, created = model.objects.get_or_create(username=username)
     if created:
         first, _, last = display_name.partition(" ")
         user.first_name, user.last_name = first[:150], last[:150]
-        user.set_password(DEMO_PASSWORD)
+        user.password = _demo_password_hash()
         user.save()
     return user
 

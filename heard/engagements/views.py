@@ -26,7 +26,7 @@ from heard.engagements.forms import (
 )
 from heard.engagements.models import Engagement
 from heard.listen import services
-from heard.listen.models import Contribution
+from heard.listen.models import CHANNEL_CHOICES, Contribution
 
 
 @engagement_view(Action.VIEW_ENGAGEMENT)
@@ -36,12 +36,14 @@ def engagement_page(request: HttpRequest, engagement: Engagement) -> HttpRespons
         hidden=Count("id", filter=Q(is_hidden=True)),
         speakers=Count("participant", distinct=True),
     )
-    by_channel = (
-        Contribution.objects.filter(engagement=engagement)
+    channel_labels = dict(CHANNEL_CHOICES)
+    by_channel = [
+        {"channel": channel_labels.get(row["channel"], row["channel"]), "n": row["n"]}
+        for row in Contribution.objects.filter(engagement=engagement)
         .values("channel")
         .annotate(n=Count("id"))
         .order_by("-n")
-    )
+    ]
     hui = engagement.hui.select_related("venue", "audience").order_by("starts_at")
     ctx = {
         "engagement": engagement,
