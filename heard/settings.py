@@ -166,6 +166,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 HEARD_IMPORT_MAX_BYTES = int(os.environ.get("HEARD_IMPORT_MAX_BYTES", 5 * 1024 * 1024))
 HEARD_CONTRIBUTION_MAX_CHARS = 20_000
+HEARD_API_TOKEN_MAX_AGE_DAYS = int(os.environ.get("HEARD_API_TOKEN_MAX_AGE_DAYS", "90"))
+# The site's public address, e.g. https://heard.example.nz (used where a full URL is written out).
+HEARD_BASE_URL = os.environ.get("HEARD_BASE_URL", "")
 
 LOGGING = {
     "version": 1,

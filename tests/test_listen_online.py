@@ -157,3 +157,47 @@ def test_record_pages_paginate_with_constant_queries(
     assert response.status_code == 200
     assert response.context["page"].paginator.num_pages == 2
     assert len(response.context["page"].object_list) == 50
+
+
+def test_reused_client_key_for_other_words_is_refused(engagement):
+    from django.core.exceptions import ValidationError
+
+    from heard.listen import services
+    from heard.listen.vocab import Channel, QuoteConsent
+
+    alice, _ = services.join_as_participant(engagement, factories.make_user(), pseudonym="A")
+    mallory, _ = services.join_as_participant(engagement, factories.make_user(), pseudonym="M")
+    key = uuid.uuid4()
+
+    def submit(who, text):
+        return services.submit_contribution(
+            engagement,
+            who,
+            services.Submission(
+                text=text,
+                language="en",
+                channel=Channel.ONLINE,
+                quote_consent=QuoteConsent.NONE,
+                client_key=key,
+            ),
+        )
+
+    first, created = submit(alice, "My private words")
+    assert created
+    with pytest.raises(ValidationError, match="already used"):
+        submit(mallory, "My private words")  # someone else cannot fish for alice's words
+    with pytest.raises(ValidationError, match="already used"):
+        submit(alice, "Different words")
+    assert submit(alice, "My private words") == (first, False)
+
+
+def test_unpaired_surrogate_refused_clearly(engagement):
+    from heard.listen.services import text_problems
+
+    assert any("surrogate" in p for p in text_problems("bad \ud800 text"))
+
+
+def test_public_search_does_not_reveal_withheld_words(client, engagement):
+    factories.make_contribution(engagement, "secret pineapple", quote_consent="none")
+    url = reverse("public_record", args=[engagement.slug])
+    assert client.get(url, {"q": "pineapple"}).context["page"].paginator.count == 0

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from heard.engagements.models import Engagement
 from heard.listen.models import Contribution
+from heard.listen.vocab import QuoteConsent
 
 
 def contributions_for_listing(engagement: Engagement) -> QuerySet[Contribution]:
@@ -16,8 +17,14 @@ def contributions_for_listing(engagement: Engagement) -> QuerySet[Contribution]:
     )
 
 
-def apply_filters(qs: QuerySet[Contribution], params) -> QuerySet[Contribution]:
-    """Filter by channel, language, hui key, question key and a text search."""
+def apply_filters(
+    qs: QuerySet[Contribution], params, *, everything: bool = False
+) -> QuerySet[Contribution]:
+    """Filter by channel, language, hui key, question key and a text search.
+
+    On public pages the text search looks only at words the public may read; otherwise a
+    search could confirm guesses about hidden or not-for-quoting words.
+    """
     if channel := params.get("channel"):
         qs = qs.filter(channel=channel)
     if language := params.get("language"):
@@ -27,5 +34,8 @@ def apply_filters(qs: QuerySet[Contribution], params) -> QuerySet[Contribution]:
     if question := params.get("question"):
         qs = qs.filter(question__key=question)
     if q := params.get("q"):
-        qs = qs.filter(text__icontains=q[:200])
+        matches = Q(text__icontains=q[:200])
+        if not everything:
+            matches &= Q(is_hidden=False) & ~Q(quote_consent=QuoteConsent.NONE)
+        qs = qs.filter(matches)
     return qs

@@ -42,6 +42,13 @@ def text_problems(text: str) -> list[str]:
         problems.append(_("The contribution is empty."))
     if "\x00" in text:
         problems.append(_("The text contains a NUL character, which cannot be stored."))
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        problems.append(
+            _(
+                "The text contains an unpaired surrogate (broken Unicode), which "
+                "cannot be stored. Please copy the text again from its source."
+            )
+        )
     if len(text) > settings.HEARD_CONTRIBUTION_MAX_CHARS:
         problems.append(
             _("The text is %(n)s characters long; the limit is %(max)s. Please split it.")
@@ -87,7 +94,7 @@ def submit_contribution(
             engagement=engagement, client_key=submission.client_key
         ).first()
         if existing:
-            return existing, False
+            return _same_submission(existing, participant, submission), False
     try:
         with transaction.atomic():
             contribution = Contribution.objects.create(
@@ -112,8 +119,25 @@ def submit_contribution(
         ).first()
         if existing is None:
             raise
-        return existing, False
+        return _same_submission(existing, participant, submission), False
     return contribution, True
+
+
+class ClientKeyConflict(ValidationError):
+    """A client key already used for other words or by someone else: never hand those back."""
+
+
+def _same_submission(
+    existing: Contribution, participant: Participant, submission: Submission
+) -> Contribution:
+    if existing.participant_id != participant.pk or existing.text != submission.text:
+        raise ClientKeyConflict(
+            _(
+                "This submission key was already used for different words. Nothing was kept; "
+                "please send it again."
+            )
+        )
+    return existing
 
 
 def speaker_at_hui(hui: Hui, tag: str) -> Participant:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("contributions/all/", views.all_contributions, name="all_contributions"),
     path("contributions/<int:pk>/", views.contribution_detail, name="contribution"),
     path("contributions/<int:pk>/moderate/", views.moderate, name="moderate"),
+    path("export/full.json", views.export_full, name="export_full"),
     path("", include("heard.listen.capture_urls")),
     path("", include("heard.listen.import_urls")),
 ]

@@ -74,7 +74,7 @@ def submitted(request: HttpRequest, engagement: Engagement, pk: int) -> HttpResp
 
 
 def _listing(request: HttpRequest, engagement: Engagement, *, everything: bool) -> HttpResponse:
-    qs = apply_filters(contributions_for_listing(engagement), request.GET)
+    qs = apply_filters(contributions_for_listing(engagement), request.GET, everything=everything)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -143,3 +143,16 @@ def moderate(request: HttpRequest, engagement: Engagement, pk: int) -> HttpRespo
     else:
         messages.error(request, _("Give a reason; it is shown publicly."))
     return redirect("contribution", slug=engagement.slug, pk=pk)
+
+
+@engagement_view(Action.EXPORT_FULL_DATA)
+def export_full(request: HttpRequest, engagement: Engagement) -> HttpResponse:
+    """The whole engagement as one JSON document: the team's archive (``heard export json``)."""
+    from heard.listen import exporting
+
+    response = HttpResponse(
+        exporting.dumps(exporting.collect(engagement)),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{engagement.slug}.json"'
+    return response
