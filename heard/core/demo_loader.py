@@ -211,7 +211,7 @@ def load_demo(content: dict[str, Any] | None = None, *, today: dt.date | None = 
             participant = (
                 services.speaker_at_hui(at_hui, c.get("speaker") or "")
                 if at_hui
-                else _paper_author(engagement, index)
+                else services.voice_without_account(engagement, source="demo-post", tag=str(index))
             )
         said_at = at_hui.starts_at if at_hui else None
         submission = services.Submission(
@@ -242,8 +242,3 @@ def load_demo(content: dict[str, Any] | None = None, *, today: dt.date | None = 
         "participants": Participant.objects.filter(engagement=engagement).count(),
         "hidden": len(content.get("moderation", [])),
     }
-
-
-def _paper_author(engagement: Engagement, index: int) -> Participant:
-    """A paper form or letter not tied to a hui: its own anonymous participant."""
-    return Participant.objects.create(engagement=engagement, speaker_tag=f"paper-{index}")

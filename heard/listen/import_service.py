@@ -241,19 +241,6 @@ def _aware(value: dt.date | dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-def _paper_participant(batch: ImportBatch, speaker: str) -> Participant:
-    """Who wrote a row that names no hui: one pseudonymous participant per speaker per file
-    (an unnamed writer is one "someone" per file, as an unnamed voice is one per hui)."""
-    participant, _created = Participant.objects.get_or_create(
-        engagement_id=batch.engagement_id,
-        hui=None,
-        user=None,
-        speaker_tag=f"import-{batch.pk}",
-        pseudonym=speaker[:80],
-    )
-    return participant
-
-
 class _RowWriter:
     """Writes good rows of one batch, caching the hui, questions and speakers it looks up."""
 
@@ -270,7 +257,9 @@ class _RowWriter:
             self.speakers[key] = (
                 services.speaker_at_hui(self.hui[row.hui], row.speaker)
                 if row.hui
-                else _paper_participant(self.batch, row.speaker)
+                else services.voice_without_account(
+                    self.batch.engagement, source=f"import-{self.batch.pk}", tag=row.speaker
+                )
             )
         return self.speakers[key]
 

@@ -155,6 +155,20 @@ def speaker_at_hui(hui: Hui, tag: str) -> Participant:
     return participant
 
 
+def voice_without_account(engagement: Engagement, *, source: str, tag: str = "") -> Participant:
+    """The pseudonymous participant behind words that came with no account and no hui: a paper
+    form posted in, an email, a row of an imported file. One participant per (source, tag), so
+    the same writer within one source is counted once; an untagged writer is one per source.
+
+    The tag is kept only to tell writers apart; it is never shown as a name, because a file's
+    "speaker" column may hold a real name.
+    """
+    participant, _created = Participant.objects.get_or_create(
+        engagement=engagement, hui=None, user=None, speaker_tag=f"{source}/{tag.strip()}"[:40]
+    )
+    return participant
+
+
 def join_as_participant(
     engagement: Engagement,
     user,
