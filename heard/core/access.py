@@ -38,25 +38,30 @@ def can(request: HttpRequest, action: Action, engagement: Engagement | None = No
     return allowed_any(roles, action, engagement.current_phase())
 
 
+def enter_engagement(request: HttpRequest, slug: str, action: Action) -> bool:
+    """Load the engagement named by ``slug`` onto the request with the person's roles and the
+    current phase; say whether the permission table allows ``action``. Every engagement view,
+    HTML or JSON, starts here."""
+    engagement = get_object_or_404(Engagement.objects.prefetch_related("phase_windows"), slug=slug)
+    request.engagement = engagement
+    request.roles = roles_for(request.user, engagement)
+    request.phase = engagement.current_phase()
+    return allowed_any(request.roles, action, request.phase)
+
+
 def engagement_view(action: Action) -> Callable:
-    """Load the engagement named by ``slug``, work out the person's roles and the phase, and
-    refuse unless the table allows ``action``. Anonymous people refused are sent to sign in
-    (they may hold a role once signed in); signed-in people get 403 with the reason."""
+    """Enter the engagement and refuse unless the table allows ``action``. Anonymous people
+    refused are sent to sign in (they may hold a role once signed in); signed-in people get 403
+    with the reason."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, slug: str, *args, **kwargs) -> HttpResponse:
-            engagement = get_object_or_404(
-                Engagement.objects.prefetch_related("phase_windows"), slug=slug
-            )
-            request.engagement = engagement
-            request.roles = roles_for(request.user, engagement)
-            request.phase = engagement.current_phase()
-            if not allowed_any(request.roles, action, request.phase):
+            if not enter_engagement(request, slug, action):
                 if not request.user.is_authenticated:
                     return redirect_to_login(request.get_full_path())
                 raise PermissionDenied(refusal_reason(action, request.phase))
-            return view(request, engagement, *args, **kwargs)
+            return view(request, request.engagement, *args, **kwargs)
 
         wrapper.heard_action = action
         return wrapper

@@ -34,8 +34,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
-from heard.core.access import engagement_view, refusal_reason, roles_for
-from heard.core.permissions import Action, allowed_any
+from heard.core.access import engagement_view, enter_engagement, refusal_reason
+from heard.core.permissions import Action
 from heard.engagements.models import Engagement, Question
 from heard.listen import services
 from heard.listen.models import QUOTE_CONSENT_CHOICES
@@ -73,13 +73,8 @@ def json_engagement_view(action: Action) -> Callable:
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, slug: str, key: str) -> HttpResponse:
-            engagement = get_object_or_404(
-                Engagement.objects.prefetch_related("phase_windows"), slug=slug
-            )
-            request.engagement = engagement
-            request.roles = roles_for(request.user, engagement)
-            request.phase = engagement.current_phase()
-            if not allowed_any(request.roles, action, request.phase):
+            if not enter_engagement(request, slug, action):
+                engagement = request.engagement
                 signed_in = request.user.is_authenticated
                 message = (
                     refusal_reason(action, request.phase)
@@ -90,7 +85,7 @@ def json_engagement_view(action: Action) -> Callable:
                     {"error": message, "login_url": _login_url(request, engagement, key)},
                     status=403 if signed_in else 401,
                 )
-            return view(request, engagement, key)
+            return view(request, request.engagement, key)
 
         wrapper.heard_action = action
         return wrapper

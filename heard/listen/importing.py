@@ -580,6 +580,24 @@ def _header(rows: Iterator[tuple[int, Cells]], result: ParseResult) -> tuple[dic
     raise FileProblem(Problem(N_("The file has no header row (it is blank).")))
 
 
+def _engagement_key(values: dict, column: str, keys, problems: list, unknown_message: str) -> str:
+    """The engagement's own key named in ``column`` (matched ignoring case); "" when the cell
+    is empty or the key unknown, and an unknown key is a problem that lists the known ones."""
+    value = _cell_text(values.get(column)).strip()
+    if not value:
+        return ""
+    key = _key_lookup(value, keys)
+    if key is None:
+        problems.append(
+            Problem(
+                unknown_message,
+                column=column,
+                params={"value": _echo(value), "known": _known(keys)},
+            )
+        )
+    return key or ""
+
+
 def _key_lookup(value: str, keys: frozenset[str]) -> str | None:
     """The engagement's key this value names: exactly, else ignoring case."""
     if value in keys:
@@ -616,19 +634,14 @@ def check_row(line: int, values: dict[str, Any], shape: EngagementShape) -> Impo
             )
         )
 
-    hui = _cell_text(values.get("hui")).strip()
-    if hui:
-        key = _key_lookup(hui, shape.hui_keys)
-        if key is None:
-            problems.append(
-                Problem(
-                    N_("No hui in this engagement has the key “%(value)s”. Known: %(known)s."),
-                    column="hui",
-                    params={"value": _echo(hui), "known": _known(shape.hui_keys)},
-                )
-            )
-        else:
-            row.hui = key
+    hui_named = bool(_cell_text(values.get("hui")).strip())
+    row.hui = _engagement_key(
+        values,
+        "hui",
+        shape.hui_keys,
+        problems,
+        N_("No hui in this engagement has the key “%(value)s”. Known: %(known)s."),
+    )
 
     speaker = _cell_text(values.get("speaker")).strip()
     if len(speaker) > MAX_SPEAKER_CHARS:
@@ -657,24 +670,18 @@ def check_row(line: int, values: dict[str, Any], shape: EngagementShape) -> Impo
         else:
             row.language = tag
 
-    question = _cell_text(values.get("question")).strip()
-    if question:
-        key = _key_lookup(question, shape.question_keys)
-        if key is None:
-            problems.append(
-                Problem(
-                    N_("No question in this engagement has the key “%(value)s”. Known: %(known)s."),
-                    column="question",
-                    params={"value": _echo(question), "known": _known(shape.question_keys)},
-                )
-            )
-        else:
-            row.question = key
+    row.question = _engagement_key(
+        values,
+        "question",
+        shape.question_keys,
+        problems,
+        N_("No question in this engagement has the key “%(value)s”. Known: %(known)s."),
+    )
 
     channel = _cell_text(values.get("channel")).strip().lower()
     allowed_channels = ", ".join(c.value for c in Channel)
     if not channel:
-        row.channel = Channel.HUI.value if hui else Channel.PAPER.value
+        row.channel = Channel.HUI.value if hui_named else Channel.PAPER.value
     elif channel not in {c.value for c in Channel}:
         problems.append(
             Problem(
@@ -685,7 +692,7 @@ def check_row(line: int, values: dict[str, Any], shape: EngagementShape) -> Impo
         )
     else:
         row.channel = channel
-        if Channel(channel) in CHANNELS_AT_HUI and not hui:
+        if Channel(channel) in CHANNELS_AT_HUI and not hui_named:
             problems.append(
                 Problem(
                     N_("The channel “%(value)s” needs the hui column filled in."),
