@@ -129,7 +129,12 @@ def test_edit_engagement_rejects_phases_out_of_order(team_client, engagement):
     page = team_client.get(url)
     assert page.status_code == 200
     data = {"title": "New title", "title_mi": "", "summary": "", "purpose": "Why", "purpose_mi": ""}
-    for prefix, formset in (("q", "questions"), ("a", "audiences"), ("p", "phases")):
+    for prefix, formset in (
+        ("q", "questions"),
+        ("a", "audiences"),
+        ("p", "phases"),
+        ("d", "demographics"),
+    ):
         fs = page.context[formset]
         data[f"{prefix}-TOTAL_FORMS"] = str(len(fs.forms))
         data[f"{prefix}-INITIAL_FORMS"] = str(fs.initial_form_count())
@@ -175,3 +180,38 @@ def test_hui_create_validates_times_and_venue(team_client, engagement):
     hui = Hui.objects.get(engagement=engagement, key="porirua-1")
     assert hui.capacity == 30
     assert team_client.get(hui.get_absolute_url()).status_code == 200
+
+
+def test_site_organiser_starts_an_engagement(client):
+    organiser = factories.make_user("organiser")
+    client.force_login(organiser)
+    url = reverse("new_engagement")
+    assert client.get(url).status_code == 403  # not staff
+    organiser.is_staff = True
+    organiser.save()
+    response = client.post(url, {"slug": "kai-2027", "title": "Kai security", "purpose": "Why"})
+    assert response.status_code == 302
+    from heard.engagements.models import Engagement
+
+    engagement = Engagement.objects.get(slug="kai-2027")
+    assert engagement.current_phase() == Phase.PLAN
+    assert Membership.objects.filter(engagement=engagement, user=organiser, role=Role.TEAM).exists()
+    assert client.get(response["Location"]).status_code == 200  # the team edits it next
+
+
+def test_demographic_questions_edited_as_lines(team_client, engagement):
+    from heard.engagements.forms import DemographicFieldForm
+
+    form = DemographicFieldForm(
+        {
+            "key": "age",
+            "label": "Age",
+            "kind": "choice",
+            "choices": "Under 25\n\n25-64 \n65+",
+            "order": 1,
+        }
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["choices"] == ["Under 25", "25-64", "65+"]
+    empty = DemographicFieldForm({"key": "age", "label": "Age", "kind": "choice", "order": 1})
+    assert not empty.is_valid() and "at least one choice" in str(empty.errors)

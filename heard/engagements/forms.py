@@ -6,7 +6,13 @@ from django import forms
 from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
-from heard.engagements.models import Audience, Engagement, PhaseWindow, Question
+from heard.engagements.models import (
+    Audience,
+    DemographicField,
+    Engagement,
+    PhaseWindow,
+    Question,
+)
 
 
 class EngagementForm(forms.ModelForm):
@@ -122,3 +128,45 @@ class JoinForm(forms.Form):
             for name, key in self.demographic_keys
             if self.cleaned_data.get(name)
         }
+
+
+class ChoicesField(forms.CharField):
+    """A list of choices edited as lines of text."""
+
+    widget = forms.Textarea(attrs={"rows": 4})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class DemographicFieldForm(forms.ModelForm):
+    choices = ChoicesField(
+        required=False,
+        label=_("Choices, one per line"),
+        help_text=_("For a choice question. “Prefer not to say” is always offered."),
+    )
+
+    class Meta:
+        model = DemographicField
+        fields = ["key", "label", "label_mi", "kind", "choices", "order"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("kind") == DemographicField.Kind.CHOICE and not data.get("choices"):
+            self.add_error("choices", _("A choice question needs at least one choice."))
+        return data
+
+
+DemographicFormSet = inlineformset_factory(
+    Engagement, DemographicField, form=DemographicFieldForm, extra=1, can_delete=True
+)
+
+
+class NewEngagementForm(forms.ModelForm):
+    class Meta:
+        model = Engagement
+        fields = ["slug", "title", "title_mi", "summary", "purpose", "purpose_mi"]
+        help_texts = {"slug": _("The short name in its web address, e.g. “data-use-2027”.")}

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from heard.core.access import can, engagement_view
 from heard.core.models import FacilitatorInvite, Membership
-from heard.core.permissions import Action, Role
+from heard.core.permissions import Action, Phase, Role
 from heard.engagements.forms import (
     AudienceFormSet,
+    DemographicFormSet,
     EngagementForm,
     InviteForm,
     JoinForm,
+    NewEngagementForm,
     PhaseFormSet,
     QuestionFormSet,
 )
-from heard.engagements.models import Engagement
+from heard.engagements.models import Engagement, PhaseWindow
 from heard.listen import services
 from heard.listen.models import CHANNEL_CHOICES, Contribution
 
@@ -71,6 +77,7 @@ def edit_engagement(request: HttpRequest, engagement: Engagement) -> HttpRespons
         "questions": QuestionFormSet(data, instance=engagement, prefix="q"),
         "audiences": AudienceFormSet(data, instance=engagement, prefix="a"),
         "phases": PhaseFormSet(data, instance=engagement, prefix="p"),
+        "demographics": DemographicFormSet(data, instance=engagement, prefix="d"),
     }
     if (
         request.method == "POST"
@@ -213,3 +220,44 @@ def _accept(request: HttpRequest, engagement: Engagement, invite: FacilitatorInv
         )
     messages.success(request, _("You are now a facilitator of this engagement."))
     return redirect(engagement)
+
+
+# Days from creation to each phase's start, for a new engagement; the team adjusts them.
+DEFAULT_PHASE_OFFSETS = {
+    Phase.PLAN: 0,
+    Phase.LISTEN: 42,
+    Phase.MAKE_SENSE: 140,
+    Phase.REPORT: 182,
+    Phase.DRAFT: 210,
+    Phase.CHECK_BACK: 252,
+    Phase.ENDORSE: 294,
+    Phase.ADOPT: 336,
+}
+
+
+@login_required
+def new_engagement(request: HttpRequest) -> HttpResponse:
+    """Start an engagement. Site organisers (Django staff) may; the creator joins its team.
+
+    Creating is site-wide, so it sits outside the per-engagement permission table.
+    """
+    if not request.user.is_staff:
+        raise PermissionDenied(
+            _("Only site organisers can start an engagement. Ask your site's administrator.")
+        )
+    form = NewEngagementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        today = timezone.localdate()
+        with transaction.atomic():
+            engagement = form.save()
+            for phase, days in DEFAULT_PHASE_OFFSETS.items():
+                PhaseWindow.objects.create(
+                    engagement=engagement, phase=phase, starts_on=today + dt.timedelta(days=days)
+                )
+            Membership.objects.create(engagement=engagement, user=request.user, role=Role.TEAM)
+        messages.success(
+            request,
+            _("Engagement started, in its planning phase. Add its questions, audiences and dates."),
+        )
+        return redirect("edit_engagement", slug=engagement.slug)
+    return render(request, "engagements/new.html", {"form": form})
