@@ -9,6 +9,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from heard.core.models import Membership
 from heard.core.permissions import Action, Phase, Role, allowed_any
@@ -73,7 +74,7 @@ def refusal_reason(action: Action, phase: Phase) -> str:
     from heard.core.permissions import ACTION_DESCRIPTIONS
     from heard.engagements.models import PHASE_LABELS
 
-    return (
-        f"Not allowed: “{ACTION_DESCRIPTIONS[action]}” is not open to your role while the "
-        f"engagement is in its “{PHASE_LABELS[phase]}” phase."
-    )
+    return _(
+        "Not allowed: “%(action)s” is not open to your role while the engagement is in its "
+        "“%(phase)s” phase."
+    ) % {"action": _(ACTION_DESCRIPTIONS[action]), "phase": PHASE_LABELS[phase]}

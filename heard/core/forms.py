@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
@@ -18,3 +18,11 @@ class SignUpForm(UserCreationForm):
                 "words. Letters, digits and @ . + - _ only."
             ),
         }
+
+
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, with the field named as on the sign-up form."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Sign-in name")

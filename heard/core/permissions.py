@@ -60,19 +60,30 @@ LISTEN_AND_AFTER: frozenset[Phase] = frozenset({Phase.LISTEN, Phase.MAKE_SENSE})
 PLAN_TO_MAKE_SENSE: frozenset[Phase] = frozenset({Phase.PLAN, Phase.LISTEN, Phase.MAKE_SENSE})
 NEVER: frozenset[Phase] = frozenset()
 
+
+def gettext_noop(message: str) -> str:
+    """Mark a string for translation without importing Django (xgettext knows this name);
+    views translate it when they show it."""
+    return message
+
+
 ACTION_DESCRIPTIONS: dict[Action, str] = {
-    Action.VIEW_ENGAGEMENT: "See the engagement's public page",
-    Action.EDIT_ENGAGEMENT: "Edit the engagement: purpose, questions, audiences, phases",
-    Action.MANAGE_MEMBERS: "Invite facilitators, assign roles",
-    Action.MANAGE_HUI: "Create and edit hui, record attendance",
-    Action.JOIN_AS_PARTICIPANT: "Join as a participant (under a pseudonym)",
-    Action.SUBMIT_CONTRIBUTION: "Submit a contribution online",
-    Action.CAPTURE_AT_HUI: "Capture contributions at a hui",
-    Action.IMPORT_CONTRIBUTIONS: "Import hui notes from CSV or XLSX",
-    Action.MODERATE: "Hide or unhide a contribution, with a public reason",
-    Action.VIEW_PUBLIC_RECORD: "Read the public record of contributions",
-    Action.VIEW_ALL_CONTRIBUTIONS: "See every contribution, including hidden and not-for-quoting",
-    Action.EXPORT_FULL_DATA: "Download the whole engagement as data",
+    Action.VIEW_ENGAGEMENT: gettext_noop("See the engagement's public page"),
+    Action.EDIT_ENGAGEMENT: gettext_noop(
+        "Edit the engagement: purpose, questions, audiences, phases"
+    ),
+    Action.MANAGE_MEMBERS: gettext_noop("Invite facilitators, assign roles"),
+    Action.MANAGE_HUI: gettext_noop("Create and edit hui, record attendance"),
+    Action.JOIN_AS_PARTICIPANT: gettext_noop("Join as a participant (under a pseudonym)"),
+    Action.SUBMIT_CONTRIBUTION: gettext_noop("Submit a contribution online"),
+    Action.CAPTURE_AT_HUI: gettext_noop("Capture contributions at a hui"),
+    Action.IMPORT_CONTRIBUTIONS: gettext_noop("Import hui notes from CSV or XLSX"),
+    Action.MODERATE: gettext_noop("Hide or unhide a contribution, with a public reason"),
+    Action.VIEW_PUBLIC_RECORD: gettext_noop("Read the public record of contributions"),
+    Action.VIEW_ALL_CONTRIBUTIONS: gettext_noop(
+        "See every contribution, including hidden and not-for-quoting"
+    ),
+    Action.EXPORT_FULL_DATA: gettext_noop("Download the whole engagement as data"),
 }
 
 _T, _F, _W, _P, _U = Role.TEAM, Role.FACILITATOR, Role.WORKING_GROUP, Role.PARTICIPANT, Role.PUBLIC

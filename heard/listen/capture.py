@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
@@ -96,8 +97,8 @@ def json_engagement_view(action: Action) -> Callable:
 def _strings() -> dict[str, str]:
     """The words capture.js shows, translated here (the script has no catalogue of its own)."""
     return {
-        "waiting_one": _("1 waiting to send"),
-        "waiting_other": _("%(n)s waiting to send"),
+        "waiting_one": ngettext("%(n)s waiting to send", "%(n)s waiting to send", 1),
+        "waiting_other": ngettext("%(n)s waiting to send", "%(n)s waiting to send", 2),
         "online": _("Online"),
         "offline": _("Offline: entries are kept on this device and sent when back online."),
         "sending": _("Sending…"),
@@ -105,7 +106,12 @@ def _strings() -> dict[str, str]:
         "state_sent": _("sent #%(id)s"),
         "state_duplicate": _("already kept as #%(id)s"),
         "state_refused": _("refused: %(reason)s"),
-        "need_attention": _("%(n)s need attention (see below)"),
+        "attention_one": ngettext(
+            "%(n)s needs attention (see below)", "%(n)s need attention (see below)", 1
+        ),
+        "attention_other": ngettext(
+            "%(n)s needs attention (see below)", "%(n)s need attention (see below)", 2
+        ),
         "kept_locally": _("Kept on this device."),
         "need_text": _("Write what was said before sending."),
         "too_long": _("That is %(n)s characters; the limit is %(max)s. Please split it."),

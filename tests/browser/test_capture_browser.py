@@ -227,7 +227,7 @@ def test_refused_entry_stays_with_its_words_and_can_be_sent_again(page, world):
     expect(refused).to_have_count(1)
     expect(refused.locator(".state")).to_contain_text("refused: That question")
     expect(page.locator("#capture-waiting")).to_have_text("0 waiting to send")
-    expect(page.locator("#capture-attention-count")).to_have_text("1 need attention (see below)")
+    expect(page.locator("#capture-attention-count")).to_have_text("1 needs attention (see below)")
 
     page.reload()  # still there after a reload: it lives on the device
     expect(refused.locator("textarea")).to_have_value("Words the server will refuse <b>once</b>")

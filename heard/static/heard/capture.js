@@ -499,7 +499,9 @@
     const connection = online ? (syncing ? S.online + " · " + S.sending : S.online) : S.offline;
     if (connectionEl.textContent !== connection) connectionEl.textContent = connection;
     connectionEl.dataset.online = String(online);
-    const attention = refused ? format(S.need_attention, { n: refused }) : "";
+    const attention = refused
+      ? format(refused === 1 ? S.attention_one : S.attention_other, { n: refused })
+      : "";
     if (attentionCountEl.textContent !== attention) attentionCountEl.textContent = attention;
 
     const log = readJSON(LOG, []).map((entry) => Object.assign({ state: "sent" }, entry));
