@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "heard.engagements",
     "heard.plan",
     "heard.listen",
+    "heard.record",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,16 @@ HEARD_CONTRIBUTION_MAX_CHARS = 20_000
 HEARD_API_TOKEN_MAX_AGE_DAYS = int(os.environ.get("HEARD_API_TOKEN_MAX_AGE_DAYS", "90"))
 # The site's public address, e.g. https://heard.example.nz (used where a full URL is written out).
 HEARD_BASE_URL = os.environ.get("HEARD_BASE_URL", "")
+# The record's signing key: a file outside the database and the repository, made on first use.
+HEARD_RECORD_KEY_FILE = Path(
+    os.environ.get("HEARD_RECORD_KEY_FILE", DATA_DIR / "record-signing.key")
+)
+# The log's origin (C2SP): one per site, fixed when the key is made, e.g. "heard.example.nz/record".
+HEARD_RECORD_ORIGIN = os.environ.get("HEARD_RECORD_ORIGIN", "")
+# Witnesses whose cosignatures the site accepts: their verifier keys, comma-separated.
+HEARD_RECORD_WITNESSES = [
+    w for w in os.environ.get("HEARD_RECORD_WITNESSES", "").split(",") if w.strip()
+]
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("record/", include("heard.record.urls")),
     path("e/<slug:slug>/", include("heard.engagements.urls")),
     path("e/<slug:slug>/", include("heard.plan.urls")),
     path("e/<slug:slug>/", include("heard.listen.urls")),

@@ -25,3 +25,27 @@ def team_client(client, engagement):
     client.force_login(user)
     client.user = user
     return client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_record_guards():
+    """Transactional tests end with Django's ``flush``, which the record's append-only
+    triggers refuse (as they should refuse anyone). Tests lift the guards for the flush only."""
+    from django.core.management.commands import flush
+    from django.db import connections
+
+    from heard.record import guards
+
+    original = flush.Command.handle
+
+    def handle(self, **options):
+        connection = connections[options.get("database") or "default"]
+        guards.run(connection, guards.drop_sql(connection.vendor))
+        try:
+            return original(self, **options)
+        finally:
+            guards.run(connection, guards.create_sql(connection.vendor))
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import signal
 
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
@@ -17,6 +15,7 @@ from heard.core.permissions import Phase, Role
 from heard.listen import import_service
 from heard.listen.models import Contribution, ImportBatch
 from tests import factories
+from tests.worker import run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -47,18 +46,6 @@ def clean_rows() -> list[list[str]]:
         ["Kia ora, this matters.", "whanganui-1", "A", "en", "quote", "2025-03-14 18:30"],
         ["He kōrero anō", "whanganui-1", "B", "mi", "anonymous", ""],
     ]
-
-
-def run_worker() -> None:
-    """Run the real task worker until the queue is empty (``heard db_worker --batch``)."""
-    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
-    try:
-        call_command(
-            "db_worker", batch=True, interval=0, startup_delay=False, reload=False, verbosity=0
-        )
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
 
 
 @pytest.fixture

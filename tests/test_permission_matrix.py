@@ -26,6 +26,7 @@ class World:
     engagement: object
     hui: object
     contribution: Contribution
+    user: object = None
 
 
 def _get_url(build: Callable[[World], str]) -> Callable[[World], object]:
@@ -35,6 +36,42 @@ def _get_url(build: Callable[[World], str]) -> Callable[[World], object]:
 def _moderate(w: World):
     url = reverse("moderate", kwargs={"slug": w.engagement.slug, "pk": w.contribution.pk})
     return w.client.post(url, {"do": "hide", "reason": "Names a staff member."})
+
+
+def _own_contribution(w: World) -> Contribution:
+    """The acting person's own contribution when they are a participant, else someone else's."""
+    from heard.listen.models import Participant
+
+    mine = Participant.objects.filter(engagement=w.engagement, user=w.user).first()
+    if mine is None:
+        return w.contribution
+    if not hasattr(w, "_own"):
+        w._own = factories.make_contribution(w.engagement, "My own words", participant=mine)
+    return w._own
+
+
+def _withdraw_own(w: World):
+    target = _own_contribution(w)
+    url = reverse("withdraw_own", kwargs={"slug": w.engagement.slug, "pk": target.pk})
+    return w.client.post(url, {"confirm": "yes"})
+
+
+def _withdrawn_own(w: World) -> bool:
+    target = _own_contribution(w)
+    target.refresh_from_db()
+    return target.is_withdrawn
+
+
+def _withdraw_on_request(w: World):
+    url = reverse(
+        "withdraw_on_request", kwargs={"slug": w.engagement.slug, "pk": w.contribution.pk}
+    )
+    return w.client.post(url, {"confirm": "yes"})
+
+
+def _withdrawn(w: World) -> bool:
+    w.contribution.refresh_from_db()
+    return w.contribution.is_withdrawn
 
 
 def _moderated(w: World) -> bool:
@@ -66,11 +103,17 @@ PROBES: dict[Action, Callable[[World], object]] = {
     Action.VIEW_ALL_CONTRIBUTIONS: _get_url(
         lambda w: reverse("all_contributions", args=[w.engagement.slug])
     ),
+    Action.WITHDRAW_OWN: _withdraw_own,
+    Action.WITHDRAW_ON_REQUEST: _withdraw_on_request,
     Action.EXPORT_FULL_DATA: _get_url(lambda w: reverse("export_full", args=[w.engagement.slug])),
 }
 
 # Actions whose effect we check beyond the status code.
-EFFECTS: dict[Action, Callable[[World], bool]] = {Action.MODERATE: _moderated}
+EFFECTS: dict[Action, Callable[[World], bool]] = {
+    Action.MODERATE: _moderated,
+    Action.WITHDRAW_OWN: _withdrawn_own,
+    Action.WITHDRAW_ON_REQUEST: _withdrawn,
+}
 
 
 def test_every_action_has_a_probe():
@@ -98,9 +141,13 @@ def test_cell(role: Role, action: Action, phase: Phase):
     hui = factories.make_hui(engagement)
     contribution = factories.make_contribution(engagement, hui=hui)
     client = Client()
+    user = None
     if role != Role.PUBLIC:
-        client.force_login(factories.make_member(engagement, role))
-    world = World(client=client, engagement=engagement, hui=hui, contribution=contribution)
+        user = factories.make_member(engagement, role)
+        client.force_login(user)
+    world = World(
+        client=client, engagement=engagement, hui=hui, contribution=contribution, user=user
+    )
 
     response = PROBES[action](world)
     expected = allowed(role, action, phase)

@@ -106,7 +106,9 @@ def public_contribution(contribution: Contribution, *, authored: bool = False) -
     c = contribution
     not_for_quoting = c.quote_consent == QuoteConsent.NONE
     withheld = None
-    if not authored:
+    if c.withdrawn_at is not None:
+        withheld = "withdrawn"  # the words no longer exist, for anyone
+    elif not authored:
         if c.is_hidden:
             withheld = "hidden"
         elif not_for_quoting:
@@ -119,6 +121,7 @@ def public_contribution(contribution: Contribution, *, authored: bool = False) -
         "hidden": c.is_hidden,
         "hidden_reason": c.hidden_reason if c.is_hidden else None,
         "not_for_quoting": not_for_quoting,
+        "withdrawn": c.withdrawn_at is not None,
         "quote_consent": c.quote_consent,
         "language": c.language,
         "channel": c.channel,

@@ -96,7 +96,10 @@ class ContributionOut(Schema):
         description="The words exactly as given; null when hidden by moderation or when the "
         "person asked not to be quoted (see `withheld`).",
     )
-    withheld: Literal["hidden", "not_for_quoting"] | None = Field(
+    withdrawn: bool = Field(
+        False, description="Withdrawn at the participant's request: the words are destroyed."
+    )
+    withheld: Literal["hidden", "not_for_quoting", "withdrawn"] | None = Field(
         None, description="Why `text` is null, if it is."
     )
     hidden: bool

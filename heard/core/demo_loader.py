@@ -32,6 +32,7 @@ from heard.engagements.models import (
 from heard.listen import services
 from heard.listen.models import Participant
 from heard.listen.vocab import Channel, QuoteConsent
+from heard.plan import services as plan_services
 from heard.plan.models import Hui, Venue
 
 DEMO_SLUG = "demo"
@@ -187,6 +188,7 @@ def load_demo(content: dict[str, Any] | None = None, *, today: dt.date | None = 
             notes=h.get("accessibility", "") if venue is None else "",
         )
         item.facilitators.set([staff[u] for u in h.get("facilitators", []) if u in staff])
+        plan_services.record_hui(item)
         hui[h["key"]] = item
 
     online = {}

@@ -49,6 +49,8 @@ class Action(StrEnum):
     VIEW_PUBLIC_RECORD = "view_public_record"
     VIEW_ALL_CONTRIBUTIONS = "view_all_contributions"
     EXPORT_FULL_DATA = "export_full_data"
+    WITHDRAW_OWN = "withdraw_own"
+    WITHDRAW_ON_REQUEST = "withdraw_on_request"
 
 
 ALL_PHASES: frozenset[Phase] = frozenset(Phase)
@@ -84,6 +86,10 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
         "See every contribution, including hidden and not-for-quoting"
     ),
     Action.EXPORT_FULL_DATA: gettext_noop("Download the whole engagement as data"),
+    Action.WITHDRAW_OWN: gettext_noop("Withdraw my own contribution (its words are destroyed)"),
+    Action.WITHDRAW_ON_REQUEST: gettext_noop(
+        "Withdraw a contribution at its author's request (e.g. a voice at a hui)"
+    ),
 }
 
 _T, _F, _W, _P, _U = Role.TEAM, Role.FACILITATOR, Role.WORKING_GROUP, Role.PARTICIPANT, Role.PUBLIC
@@ -113,6 +119,9 @@ TABLE: dict[Action, dict[Role, frozenset[Phase]]] = {
     },
     Action.VIEW_ALL_CONTRIBUTIONS: {_T: ALL_PHASES, _W: ALL_PHASES},
     Action.EXPORT_FULL_DATA: {_T: ALL_PHASES, _W: ALL_PHASES},
+    # Withdrawal is a person's right at any time after they could speak; it never waits on a phase.
+    Action.WITHDRAW_OWN: {_P: AFTER_PLANNING},
+    Action.WITHDRAW_ON_REQUEST: {_T: AFTER_PLANNING},
 }
 
 

@@ -70,7 +70,7 @@ HEARD_COMMENTS_COLUMNS = [
 # Pol.is "moderated": 1 accepted by a moderator, 0 not yet moderated, -1 rejected.
 POLIS_ACCEPTED, POLIS_REJECTED = 1, -1
 
-HIDDEN, NOT_FOR_QUOTING = "hidden", "not_for_quoting"
+HIDDEN, NOT_FOR_QUOTING, WITHDRAWN = "hidden", "not_for_quoting", "withdrawn"
 
 _DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -85,6 +85,8 @@ class ExportError(Exception):
 
 def withheld_reason(contribution: dict) -> str | None:
     """Why the public may not read these words, if they may not (the public record's rules)."""
+    if contribution.get("withdrawn"):
+        return WITHDRAWN
     if contribution["hidden"]:
         return HIDDEN
     if contribution["quote_consent"] == "none":
@@ -459,8 +461,9 @@ def collect(engagement, *, generated_at: dt.datetime | None = None) -> dict:
         "contributions": [
             {
                 "id": c.pk,
-                "text": c.text,
-                "withheld": None,
+                "text": None if c.withdrawn_at else c.text,
+                "withheld": WITHDRAWN if c.withdrawn_at else None,
+                "withdrawn": c.withdrawn_at is not None,
                 "language": c.language,
                 "channel": c.channel,
                 "question": c.question.key if c.question_id else None,

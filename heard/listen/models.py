@@ -174,6 +174,11 @@ class Contribution(models.Model):
     source_line = models.PositiveIntegerField(null=True, blank=True)
     is_hidden = models.BooleanField(default=False)
     hidden_reason = models.TextField(blank=True)
+    # The record: the words enter the log as a commitment to (salt, text). Withdrawal destroys
+    # both text and salt (crypto-shredding); the log entry stays and still verifies.
+    salt = models.BinaryField(null=True, editable=False)
+    log_index = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["received_at", "id"]
@@ -183,7 +188,10 @@ class Contribution(models.Model):
                 condition=Q(client_key__isnull=False),
                 name="contribution_client_key",
             ),
-            models.CheckConstraint(condition=~Q(text=""), name="contribution_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(text="") | Q(withdrawn_at__isnull=False),
+                name="contribution_not_empty_unless_withdrawn",
+            ),
         ]
         indexes = [
             models.Index(fields=["engagement", "is_hidden"]),
@@ -195,7 +203,15 @@ class Contribution(models.Model):
 
     @property
     def publicly_quotable(self) -> bool:
-        return not self.is_hidden and self.quote_consent != QuoteConsent.NONE
+        return (
+            not self.is_hidden
+            and self.withdrawn_at is None
+            and self.quote_consent != QuoteConsent.NONE
+        )
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class ModerationDecision(models.Model):

@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heard.engagements.models import Engagement, Question
 from heard.listen.models import Contribution, ModerationDecision, Participant
 from heard.listen.vocab import CHANNELS_AT_HUI, Channel, QuoteConsent, is_language_tag
 from heard.plan.models import Hui
+from heard.record import events
+from heard.record import services as record
+from heard.record.events import EventType
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,13 @@ def submit_contribution(
                 recorded_by=recorded_by,
                 import_batch=import_batch,
                 source_line=source_line,
+                salt=(salt := events.new_salt()),
             )
+            entry = record.append(
+                EventType.CONTRIBUTION_SUBMITTED, submitted_event(contribution, participant, salt)
+            )
+            Contribution.objects.filter(pk=contribution.pk).update(log_index=entry.index)
+            contribution.log_index = entry.index
     except IntegrityError:
         # Two copies of the same submission raced; the other one won. Same words, same key.
         existing = Contribution.objects.filter(
@@ -121,6 +131,23 @@ def submit_contribution(
             raise
         return _same_submission(existing, participant, submission), False
     return contribution, True
+
+
+def submitted_event(contribution: Contribution, participant: Participant, salt: bytes) -> dict:
+    """What the record says of a new contribution: everything but the words and the person,
+    who appears only as a pseudonymous id; the words as a salted commitment."""
+    return {
+        "engagement": contribution.engagement.slug,
+        "contribution": contribution.pk,
+        "participant": participant.public_id,
+        "channel": contribution.channel,
+        "language": contribution.language,
+        "question": contribution.question.key if contribution.question_id else None,
+        "hui": contribution.hui.key if contribution.hui_id else None,
+        "quote_consent": contribution.quote_consent,
+        "commitment": events.commitment(salt, contribution.text),
+        "received": events.timestamp(contribution.received_at),
+    }
 
 
 class ClientKeyConflict(ValidationError):
@@ -213,11 +240,51 @@ def _moderate(contribution: Contribution, action: str, reason: str, by) -> Moder
                 if hide
                 else _("This contribution is not hidden.")
             )
+        if locked.is_withdrawn:
+            raise ValidationError(_("This contribution was withdrawn; there is nothing to show."))
         decision = ModerationDecision.objects.create(
             contribution=locked, action=action, reason=reason, decided_by=by
         )
         Contribution.objects.filter(pk=locked.pk).update(
             is_hidden=hide, hidden_reason=reason if hide else ""
         )
+        record.append(
+            EventType.CONTRIBUTION_HIDDEN if hide else EventType.CONTRIBUTION_UNHIDDEN,
+            {
+                "engagement": locked.engagement.slug,
+                "contribution": locked.pk,
+                "reason": reason,
+                "at": events.timestamp(decision.decided_at),
+            },
+        )
     contribution.refresh_from_db(fields=["is_hidden", "hidden_reason"])
     return decision
+
+
+def withdraw_contribution(contribution: Contribution, *, via: str) -> Contribution:
+    """Honour a person's request to withdraw what they said: destroy the words and their salt.
+
+    The log keeps its entry (a commitment nobody can now open) and gains a withdrawal entry, so
+    it still verifies and every public view says "withdrawn at the participant's request".
+    ``via`` says how the request came: "participant" (themselves, signed in) or "team" (on
+    the person's request, e.g. a voice at a hui who has no account).
+    """
+    if via not in {"participant", "team"}:
+        raise ValueError(via)
+    with transaction.atomic():
+        locked = Contribution.objects.select_for_update().get(pk=contribution.pk)
+        if locked.is_withdrawn:
+            raise ValidationError(_("This contribution was already withdrawn."))
+        now = timezone.now()
+        Contribution.objects.filter(pk=locked.pk).update(text="", salt=None, withdrawn_at=now)
+        record.append(
+            EventType.CONTRIBUTION_WITHDRAWN,
+            {
+                "engagement": locked.engagement.slug,
+                "contribution": locked.pk,
+                "via": via,
+                "at": events.timestamp(now),
+            },
+        )
+    contribution.refresh_from_db(fields=["text", "salt", "withdrawn_at"])
+    return contribution

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -69,6 +69,7 @@ def submitted(request: HttpRequest, engagement: Engagement, pk: int) -> HttpResp
             "engagement": engagement,
             "contribution": contribution,
             "can_submit": can(request, Action.SUBMIT_CONTRIBUTION),
+            "receipt_code": _receipt_code(contribution),
         },
     )
 
@@ -119,7 +120,19 @@ def contribution_detail(request: HttpRequest, engagement: Engagement, pk: int) -
             "decisions": contribution.moderation.select_related("decided_by"),
             "can_moderate": can(request, Action.MODERATE),
             "form": ModerationForm(),
+            "can_withdraw_own": can(request, Action.WITHDRAW_OWN)
+            and _is_author(request, contribution),
+            "can_withdraw_on_request": can(request, Action.WITHDRAW_ON_REQUEST),
+            "receipt_code": _receipt_code(contribution),
         },
+    )
+
+
+def _receipt_code(contribution: Contribution) -> str | None:
+    from heard.record import services as record
+
+    return (
+        record.receipt_code(contribution.log_index) if contribution.log_index is not None else None
     )
 
 
@@ -155,4 +168,67 @@ def export_full(request: HttpRequest, engagement: Engagement) -> HttpResponse:
         content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{engagement.slug}.json"'
+    return response
+
+
+def _is_author(request: HttpRequest, contribution: Contribution) -> bool:
+    return (
+        request.user.is_authenticated
+        and contribution.participant.user_id is not None
+        and contribution.participant.user_id == request.user.pk
+    )
+
+
+@require_POST
+@engagement_view(Action.WITHDRAW_OWN)
+def withdraw_own(request: HttpRequest, engagement: Engagement, pk: int) -> HttpResponse:
+    """A participant withdraws what they said: the words and their salt are destroyed."""
+    contribution = get_object_or_404(Contribution, engagement=engagement, pk=pk)
+    if not _is_author(request, contribution):
+        raise PermissionDenied(_("You can withdraw only what you said yourself."))
+    return _withdraw(request, engagement, contribution, via="participant")
+
+
+@require_POST
+@engagement_view(Action.WITHDRAW_ON_REQUEST)
+def withdraw_on_request(request: HttpRequest, engagement: Engagement, pk: int) -> HttpResponse:
+    """The team withdraws a contribution because its author asked (e.g. a voice at a hui)."""
+    contribution = get_object_or_404(Contribution, engagement=engagement, pk=pk)
+    return _withdraw(request, engagement, contribution, via="team")
+
+
+def _withdraw(request, engagement, contribution, *, via: str) -> HttpResponse:
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("Tick the box to confirm: withdrawal cannot be undone."))
+    else:
+        try:
+            services.withdraw_contribution(contribution, via=via)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Withdrawn. The words are destroyed; the record shows that they were withdrawn."),
+            )
+    return redirect("contribution", slug=engagement.slug, pk=contribution.pk)
+
+
+@engagement_view(Action.VIEW_PUBLIC_RECORD)
+def receipt(request: HttpRequest, engagement: Engagement, pk: int) -> HttpResponse:
+    """The contribution's receipt (C2SP tlog-proof). Its author's copy also holds the salt that
+    opens the commitment to their words, so they alone can prove those words are in the log."""
+    from heard.record import services as record
+
+    contribution = get_object_or_404(Contribution, engagement=engagement, pk=pk)
+    if contribution.log_index is None:
+        raise Http404(_("This contribution is not in the record."))
+    salt = (
+        bytes(contribution.salt)
+        if contribution.salt and _is_author(request, contribution)
+        else None
+    )
+    body = record.receipt(contribution.log_index, salt=salt)
+    response = HttpResponse(body, content_type="text/plain; charset=utf-8")
+    name = f"{engagement.slug}-contribution-{contribution.pk}.tlog-proof"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

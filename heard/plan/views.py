@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from heard.core.access import can, engagement_view
 from heard.core.permissions import Action
 from heard.engagements.models import Engagement
+from heard.plan import services as plan_services
 from heard.plan.forms import HuiForm, VenueForm
 from heard.plan.models import Hui
 
@@ -49,7 +50,7 @@ def hui_edit(request: HttpRequest, engagement: Engagement, key: str | None = Non
     )
     form = HuiForm(request.POST or None, instance=hui, engagement=engagement)
     if request.method == "POST" and form.is_valid():
-        hui = form.save()
+        hui = plan_services.save_hui(form)
         messages.success(request, _("Hui saved."))
         return redirect(hui)
     return render(

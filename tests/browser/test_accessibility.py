@@ -209,6 +209,17 @@ def import_status(page, world, login) -> None:
     expect(page.locator("#import-status")).to_be_visible()
 
 
+def receipt_checked(page, world, login) -> None:
+    """The check-a-receipt page with a result: the public contribution's short code."""
+    from heard.record import services as record
+
+    code = record.receipt_code(world.public_contribution.log_index)
+    page.goto(reverse("record_check"))
+    page.get_by_label("Receipt code").fill(code)
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("#result-h")).to_be_visible()
+
+
 def in_maori(visit: Visit) -> Visit:
     def visit_in_maori(page, world, login) -> None:
         page.context.add_cookies(
@@ -261,6 +272,13 @@ PAGES: dict[str, Visit] = {
     "contribution-hidden-history": as_role(
         "team", lambda w: reverse("contribution", args=[w.slug, w.hidden_contribution.pk])
     ),
+    "contribution-own-withdraw-receipt": as_role(
+        "participant_user",
+        lambda w: reverse("contribution", args=[w.slug, w.public_contribution.pk]),
+    ),
+    "record": as_anyone(lambda w: reverse("record")),
+    "record-check": as_anyone(lambda w: reverse("record_check")),
+    "record-check-result": receipt_checked,
     "hui": as_role("team", lambda w: w.hui.get_absolute_url()),
     "hui-form": as_role("team", lambda w: reverse("hui_new", args=[w.slug])),
     "hui-form-errors": submit_empty(as_role("team", lambda w: reverse("hui_new", args=[w.slug]))),

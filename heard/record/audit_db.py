@@ -1,0 +1,57 @@
+"""Gather what ``audit`` needs from the database, in batches (a million rows fit)."""
+
+from __future__ import annotations
+
+from heard.record.audit import Report, audit_log, audit_records
+from heard.record.models import Checkpoint, LogEntry, LogHead, TreeNode
+
+BATCH = 20_000
+
+
+def _entries():
+    for index, leaf, leaf_hash in (
+        LogEntry.objects.order_by("index")
+        .values_list("index", "leaf", "leaf_hash")
+        .iterator(chunk_size=BATCH)
+    ):
+        yield index, bytes(leaf), bytes(leaf_hash)
+
+
+def _leaves():
+    for index, leaf in (
+        LogEntry.objects.order_by("index").values_list("index", "leaf").iterator(chunk_size=BATCH)
+    ):
+        yield index, bytes(leaf)
+
+
+def audit_database(vkey: str) -> Report:
+    from heard.listen.models import Contribution
+
+    report = Report()
+    head = LogHead.objects.filter(id=1).first()
+    stored = TreeNode.objects.values_list("level", "index", "hash").iterator(chunk_size=BATCH)
+    checkpoints = (
+        (f"checkpoint {c.pk} (size {c.size})", c.note)
+        for c in Checkpoint.objects.order_by("size", "id").iterator()
+    )
+    audit_log(_entries(), stored, checkpoints, vkey, report, expected_size=head.size if head else 0)
+    rows, hidden = {}, {}
+    for c in Contribution.objects.select_related(
+        "engagement", "participant", "question", "hui"
+    ).iterator(chunk_size=BATCH):
+        rows[c.pk] = {
+            "engagement": c.engagement.slug,
+            "participant": c.participant.public_id,
+            "channel": c.channel,
+            "language": c.language,
+            "question": c.question.key if c.question_id else None,
+            "hui": c.hui.key if c.hui_id else None,
+            "quote_consent": c.quote_consent,
+            "log_index": c.log_index,
+            "text": c.text,
+            "salt": bytes(c.salt) if c.salt is not None else None,
+            "withdrawn": c.withdrawn_at is not None,
+        }
+        hidden[c.pk] = (c.is_hidden, c.hidden_reason if c.is_hidden else "")
+    audit_records(_leaves(), rows, hidden, report)
+    return report

@@ -1,0 +1,77 @@
+"""The typed events the record holds, as deterministic bytes.
+
+Plain module (no Django): an entry is the RFC 8785 (JSON Canonicalization Scheme) encoding of one
+event, so anyone can re-create the exact leaf bytes from the fields. Content never enters the
+log: a contribution's words enter as a salted commitment, so that withdrawal can destroy the
+words and the salt and leave a log that still verifies (crypto-shredding). No event carries
+personal information: people appear only as pseudonymous public ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+from enum import StrEnum
+from typing import Any
+
+import rfc8785
+
+SCHEMA_VERSION = 1
+SALT_BYTES = 32
+_COMMITMENT_PREFIX = b"heard.commitment.v1\x00"
+
+
+class EventType(StrEnum):
+    CONTRIBUTION_SUBMITTED = "contribution.submitted"
+    CONTRIBUTION_HIDDEN = "contribution.hidden"
+    CONTRIBUTION_UNHIDDEN = "contribution.unhidden"
+    CONTRIBUTION_WITHDRAWN = "contribution.withdrawn"
+    HUI_RECORDED = "hui.recorded"
+
+
+def new_salt() -> bytes:
+    return os.urandom(SALT_BYTES)
+
+
+def commitment(salt: bytes, content: str) -> str:
+    """Hex SHA-256 of a domain prefix, the salt and the UTF-8 content.
+
+    With the salt destroyed, the commitment says nothing about the words, even short ones.
+    """
+    return hashlib.sha256(_COMMITMENT_PREFIX + salt + content.encode("utf-8")).hexdigest()
+
+
+def commitment_matches(expected: str, salt: bytes, content: str) -> bool:
+    return hmac.compare_digest(expected, commitment(salt, content))
+
+
+def timestamp(moment: dt.datetime) -> str:
+    """UTC, second precision, "Z" suffix: one spelling per instant."""
+    return moment.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def encode(event_type: EventType, fields: dict[str, Any]) -> bytes:
+    """The exact leaf bytes for an event: canonical JSON with the type and schema version.
+
+    ``None`` values are dropped so that an absent field has one spelling.
+    """
+    body = {k: v for k, v in fields.items() if v is not None}
+    if "type" in body or "v" in body:
+        raise ValueError("'type' and 'v' are reserved")
+    body["type"] = str(event_type)
+    body["v"] = SCHEMA_VERSION
+    return rfc8785.dumps(body)
+
+
+def decode(leaf: bytes) -> dict[str, Any]:
+    """Parse leaf bytes and check they are in canonical form (re-encoding gives the same)."""
+    import json
+
+    body = json.loads(leaf.decode("utf-8"))
+    if not isinstance(body, dict) or "type" not in body:
+        raise ValueError("not a heard event")
+    if rfc8785.dumps(body) != leaf:
+        raise ValueError("not in canonical form")
+    return body

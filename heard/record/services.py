@@ -1,0 +1,120 @@
+"""The one door into the record: append events, issue checkpoints, make receipts.
+
+``append`` must run inside the transaction that writes the row the event describes (the
+listen services do this), so a crash leaves neither an entry without its row nor a row without
+its entry. Appends lock the log's head row, so concurrent writers take turns and the tree's
+stored hashes are always those of a prefix of the log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from heard.record import events, keys, merkle, notes
+from heard.record.events import EventType
+from heard.record.models import Checkpoint, LogEntry, LogHead, TreeNode
+
+
+class DatabaseNodes:
+    """The tree's stored hashes, read from the database in one query per call."""
+
+    def get_nodes(self, coords: Sequence[tuple[int, int]]) -> list[bytes]:
+        if not coords:
+            return []
+        wanted = Q()
+        for level, index in set(coords):
+            wanted |= Q(level=level, index=index)
+        found = {
+            (n.level, n.index): bytes(n.hash)
+            for n in TreeNode.objects.filter(wanted).only("level", "index", "hash")
+        }
+        try:
+            return [found[c] for c in coords]
+        except KeyError as missing:
+            raise KeyError(f"stored hash {missing.args[0]} is missing") from None
+
+
+NODES = DatabaseNodes()
+
+
+def append(event_type: EventType, fields: dict[str, Any]) -> LogEntry:
+    """Append one event; returns its entry. Call inside the transaction of the row it records."""
+    return append_many([(event_type, fields)])[0]
+
+
+def append_many(items: Sequence[tuple[EventType, dict[str, Any]]]) -> list[LogEntry]:
+    """Append several events at once (one lock, two bulk inserts)."""
+    leaves = [(str(kind), events.encode(kind, fields)) for kind, fields in items]
+    with transaction.atomic():
+        head, _ = LogHead.objects.select_for_update().get_or_create(id=1)
+        size = head.size
+        hashes = [merkle.leaf_hash(leaf) for _, leaf in leaves]
+        created = merkle.new_nodes_batch(size, hashes, NODES)
+        entries = LogEntry.objects.bulk_create(
+            LogEntry(index=size + i, kind=kind, leaf=leaf, leaf_hash=hashes[i])
+            for i, (kind, leaf) in enumerate(leaves)
+        )
+        TreeNode.objects.bulk_create(TreeNode(level=lv, index=ix, hash=h) for lv, ix, h in created)
+        LogHead.objects.filter(id=1).update(size=size + len(leaves))
+    return entries
+
+
+def size() -> int:
+    head = LogHead.objects.filter(id=1).first()
+    return head.size if head else 0
+
+
+def latest_checkpoint() -> Checkpoint | None:
+    return Checkpoint.objects.order_by("-size", "-id").first()
+
+
+def issue_checkpoint() -> Checkpoint:
+    """Sign and keep a checkpoint of the log as it is now (the latest, if the log has not grown)."""
+    with transaction.atomic():
+        head, _ = LogHead.objects.select_for_update().get_or_create(id=1)
+        latest = latest_checkpoint()
+        if latest is not None and latest.size == head.size:
+            return latest
+        root = merkle.root(head.size, NODES)
+        signer = keys.signer()
+        body = notes.format_checkpoint(signer.name, head.size, root)
+        return Checkpoint.objects.create(size=head.size, root=root, note=signer.sign_note(body))
+
+
+def checkpoint_covering(index: int) -> Checkpoint:
+    latest = latest_checkpoint()
+    if latest is None or latest.size <= index:
+        latest = issue_checkpoint()
+    return latest
+
+
+def entry(index: int) -> LogEntry:
+    return LogEntry.objects.get(index=index)
+
+
+def receipt(index: int, *, salt: bytes | None = None) -> str:
+    """A C2SP tlog-proof for entry ``index``: the entry's bytes (and, for its author only, the
+    salt of their words) ride in ``extra`` so the receipt can be checked with nothing else."""
+    item = entry(index)
+    checkpoint = checkpoint_covering(index)
+    proof = merkle.inclusion_proof(index, checkpoint.size, NODES)
+    extra = {"leaf": base64.b64encode(bytes(item.leaf)).decode()}
+    if salt is not None:
+        extra["salt"] = base64.b64encode(salt).decode()
+    extra_bytes = json.dumps(extra, sort_keys=True, separators=(",", ":")).encode()
+    return notes.format_proof(index, proof, checkpoint.note, extra_bytes)
+
+
+def receipt_code(index: int) -> str:
+    """A short code a person can keep: the entry's index and the start of its leaf hash."""
+    return f"{index}-{bytes(entry(index).leaf_hash)[:4].hex()}"
+
+
+def consistency(old_size: int, new_size: int) -> list[bytes]:
+    return merkle.consistency_proof(old_size, new_size, NODES)
