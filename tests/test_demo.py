@@ -36,6 +36,16 @@ def test_demo_loads_rich_engagement_once(client):
     texts = list(contributions.order_by("id").values_list("text", flat=True))
     assert texts == [c["text"] for c in content["contributions"]]
     assert engagement.current_phase() == "listen"
+    # the demo's whole history is in the record: every hui, contribution and moderation decision
+    from heard.record.models import LogEntry
+
+    kinds = Counter(LogEntry.objects.values_list("kind", flat=True))
+    assert kinds == {
+        "hui.recorded": engagement.hui.count(),
+        "contribution.submitted": contributions.count(),
+        "contribution.hidden": contributions.filter(is_hidden=True).count(),
+    }
+    assert not contributions.filter(log_index__isnull=True).exists()
     # every hui contribution names its hui and whoever recorded it
     assert not contributions.filter(channel="hui", hui__isnull=True).exists()
     assert not contributions.filter(channel="hui", recorded_by__isnull=True).exists()
