@@ -7,7 +7,7 @@ log with the platform's rows. Each problem names where it is and what is wrong.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from heard.record import events, merkle, notes
@@ -33,6 +33,7 @@ def audit_log(
     report: Report,
     *,
     expected_size: int | None = None,
+    on_event: Callable[[int, dict], None] | None = None,
 ) -> merkle.MemoryTree:
     """Check entries (index, leaf bytes, stored leaf hash or None), then the stored hashes
     (level, index, hash) against a tree rebuilt from the bytes, then each checkpoint
@@ -48,9 +49,12 @@ def audit_log(
         if stored_hash is not None and bytes(stored_hash) != computed:
             report.problems.append(f"entry {index}: its stored leaf hash does not match its bytes")
         try:
-            events.decode(leaf)
+            event = events.decode(leaf)
         except (ValueError, UnicodeDecodeError) as error:
             report.problems.append(f"entry {index}: {error}")
+        else:
+            if on_event is not None:
+                on_event(index, event)
         tree.append_leaf_hash(computed)
     report.entries = tree.size
     if expected_size is not None and expected_size != tree.size:
@@ -59,16 +63,15 @@ def audit_log(
         )
     if stored is not None:
         seen = 0
+        levels = tree.levels
         for level, index, value in stored:
             seen += 1
-            try:
-                [expected] = tree.get_nodes([(level, index)])
-            except KeyError:
+            if not (0 <= level < len(levels) and 0 <= index < len(levels[level])):
                 report.problems.append(
                     f"stored hash {level}/{index} does not belong to a log of {tree.size}"
                 )
                 continue
-            if bytes(value) != expected:
+            if bytes(value) != levels[level][index]:
                 report.problems.append(
                     f"stored hash {level}/{index} differs from the hash of the entries it covers"
                 )
@@ -118,66 +121,68 @@ def _stored_count(size: int) -> int:
     return count
 
 
-def audit_records(
-    leaves: Iterable[tuple[int, bytes]], rows: dict, hidden_rows: dict, report: Report
-) -> None:
+class RecordEvents:
+    """What the log says about each contribution, collected during the one pass over entries."""
+
+    def __init__(self) -> None:
+        self.submitted: dict[int, tuple[int, dict]] = {}
+        self.withdrawn: set[int] = set()
+        self.hidden: dict[int, tuple[bool, str]] = {}
+
+    def see(self, index: int, event: dict) -> None:
+        kind, cid = event.get("type"), event.get("contribution")
+        if kind == events.EventType.CONTRIBUTION_SUBMITTED:
+            self.submitted[cid] = (index, event)
+        elif kind == events.EventType.CONTRIBUTION_WITHDRAWN:
+            self.withdrawn.add(cid)
+        elif kind == events.EventType.CONTRIBUTION_HIDDEN:
+            self.hidden[cid] = (True, event.get("reason", ""))
+        elif kind == events.EventType.CONTRIBUTION_UNHIDDEN:
+            self.hidden[cid] = (False, "")
+
+
+RECORD_FIELDS = (
+    "engagement",
+    "participant",
+    "channel",
+    "language",
+    "question",
+    "hui",
+    "quote_consent",
+)
+
+
+def audit_records(log: RecordEvents, rows: dict, hidden_rows: dict, report: Report) -> None:
     """Compare the log's contribution events with the platform's rows.
 
     ``rows`` maps contribution id to a dict with the fields the submitted event holds plus
     ``log_index``, ``text``, ``salt`` and ``withdrawn``; ``hidden_rows`` maps id to
     (is_hidden, hidden_reason).
     """
-    submitted: dict[int, int] = {}
-    withdrawn: set[int] = set()
-    hidden: dict[int, tuple[bool, str]] = {}
-    events_by_id: dict[int, dict] = {}
-    for index, leaf in leaves:
-        try:
-            event = events.decode(leaf)
-        except (ValueError, UnicodeDecodeError):
-            continue  # already reported by audit_log
-        kind, cid = event.get("type"), event.get("contribution")
-        if kind == events.EventType.CONTRIBUTION_SUBMITTED:
-            submitted[cid] = index
-            events_by_id[cid] = event
-        elif kind == events.EventType.CONTRIBUTION_WITHDRAWN:
-            withdrawn.add(cid)
-        elif kind == events.EventType.CONTRIBUTION_HIDDEN:
-            hidden[cid] = (True, event.get("reason", ""))
-        elif kind == events.EventType.CONTRIBUTION_UNHIDDEN:
-            hidden[cid] = (False, "")
     for cid, row in rows.items():
         report.records += 1
         where = f"contribution {cid}"
-        index = submitted.get(cid)
-        if index is None:
+        found = log.submitted.get(cid)
+        if found is None:
             report.problems.append(f"{where}: it has no entry in the record")
             continue
+        index, event = found
         where = f"contribution {cid} (entry {index})"
         if row["log_index"] != index:
             report.problems.append(f"{where}: it points at entry {row['log_index']}")
-        event = events_by_id[cid]
-        for name in (
-            "engagement",
-            "participant",
-            "channel",
-            "language",
-            "question",
-            "hui",
-            "quote_consent",
-        ):
+        for name in RECORD_FIELDS:
             if event.get(name) != row.get(name):
                 report.problems.append(
                     f"{where}: its {name} is {row.get(name)!r}; the record says {event.get(name)!r}"
                 )
         if row["withdrawn"]:
-            if cid not in withdrawn:
+            if cid not in log.withdrawn:
                 report.problems.append(
                     f"{where}: it is marked withdrawn without a withdrawal entry"
                 )
             if row["text"] or row["salt"]:
                 report.problems.append(f"{where}: it is withdrawn but its words or salt remain")
-        elif cid in withdrawn:
+        elif cid in log.withdrawn:
             report.problems.append(
                 f"{where}: the record says it was withdrawn, but its words are still here"
             )
@@ -187,13 +192,13 @@ def audit_records(
             report.problems.append(
                 f"{where}: its words or salt differ from what the record committed to"
             )
-        state = hidden.get(cid, (False, ""))
+        state = log.hidden.get(cid, (False, ""))
         if hidden_rows.get(cid) != state:
+            shown = "hidden" if hidden_rows.get(cid, (False,))[0] else "shown"
             report.problems.append(
-                f"{where}: it is {'hidden' if hidden_rows.get(cid, (False,))[0] else 'shown'}, "
-                f"but the record says {'hidden' if state[0] else 'shown'}"
+                f"{where}: it is {shown}, but the record says {'hidden' if state[0] else 'shown'}"
             )
-    for cid, index in submitted.items():
+    for cid, (index, _event) in log.submitted.items():
         if cid not in rows:
             report.problems.append(
                 f"entry {index}: contribution {cid} is missing from the platform"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from heard.record.audit import Report, audit_log, audit_records
+from heard.record.audit import RecordEvents, Report, audit_log, audit_records
 from heard.record.models import Checkpoint, LogEntry, LogHead, TreeNode
 
 BATCH = 20_000
@@ -17,13 +17,6 @@ def _entries():
         yield index, bytes(leaf), bytes(leaf_hash)
 
 
-def _leaves():
-    for index, leaf in (
-        LogEntry.objects.order_by("index").values_list("index", "leaf").iterator(chunk_size=BATCH)
-    ):
-        yield index, bytes(leaf)
-
-
 def audit_database(vkey: str) -> Report:
     from heard.listen.models import Contribution
 
@@ -34,7 +27,16 @@ def audit_database(vkey: str) -> Report:
         (f"checkpoint {c.pk} (size {c.size})", c.note)
         for c in Checkpoint.objects.order_by("size", "id").iterator()
     )
-    audit_log(_entries(), stored, checkpoints, vkey, report, expected_size=head.size if head else 0)
+    log = RecordEvents()
+    audit_log(
+        _entries(),
+        stored,
+        checkpoints,
+        vkey,
+        report,
+        expected_size=head.size if head else 0,
+        on_event=log.see,
+    )
     rows, hidden = {}, {}
     for c in Contribution.objects.select_related(
         "engagement", "participant", "question", "hui"
@@ -53,5 +55,5 @@ def audit_database(vkey: str) -> Report:
             "withdrawn": c.withdrawn_at is not None,
         }
         hidden[c.pk] = (c.is_hidden, c.hidden_reason if c.is_hidden else "")
-    audit_records(_leaves(), rows, hidden, report)
+    audit_records(log, rows, hidden, report)
     return report
