@@ -45,6 +45,9 @@ def _flush_past_record_guards():
             return original(self, **options)
         finally:
             guards.run(connection, guards.create_sql(connection.vendor))
+            from heard.record.services import NODES
+
+            NODES.clear()  # the log is gone; so is what this process remembered of it
 
     flush.Command.handle = handle
     yield

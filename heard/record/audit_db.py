@@ -5,7 +5,7 @@ from __future__ import annotations
 from heard.record.audit import RecordEvents, Report, audit_log, audit_records
 from heard.record.models import Checkpoint, LogEntry, LogHead, TreeNode
 
-BATCH = 20_000
+BATCH = 100_000
 
 
 def _entries():

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from heard.record import events, keys, merkle, notes
@@ -23,22 +22,48 @@ from heard.record.models import Checkpoint, LogEntry, LogHead, TreeNode
 
 
 class DatabaseNodes:
-    """The tree's stored hashes, read from the database in one query per call."""
+    """The tree's stored hashes, read from the database in one query per call, and cached.
+
+    Stored hashes never change once written, so a process may keep what it has read. It keeps
+    only what it read outside any transaction (committed rows): inside one, a later rollback
+    could take back a hash it saw. ``clear`` empties the cache (tests that flush the database).
+    """
+
+    MAX_CACHED = 500_000  # about 60 MB; the top of the tree is what proofs share
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[int, int], bytes] = {}
+
+    def clear(self) -> None:
+        self._cache.clear()
 
     def get_nodes(self, coords: Sequence[tuple[int, int]]) -> list[bytes]:
         if not coords:
             return []
-        wanted = Q()
-        for level, index in set(coords):
-            wanted |= Q(level=level, index=index)
-        found = {
-            (n.level, n.index): bytes(n.hash)
-            for n in TreeNode.objects.filter(wanted).only("level", "index", "hash")
-        }
+        cache = self._cache
+        missing = sorted({c for c in coords if c not in cache})
+        found: dict[tuple[int, int], bytes] = {}
+        if missing:
+            found = self._read(missing)
+            if not connection.in_atomic_block:
+                if len(cache) + len(found) > self.MAX_CACHED:
+                    cache.clear()
+                cache.update(found)
         try:
-            return [found[c] for c in coords]
-        except KeyError as missing:
-            raise KeyError(f"stored hash {missing.args[0]} is missing") from None
+            return [cache[c] if c in cache else found[c] for c in coords]
+        except KeyError as absent:
+            raise KeyError(f"stored hash {absent.args[0]} is missing") from None
+
+    def _read(self, coords: list[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        quote = connection.ops.quote_name
+        where = " OR ".join([f"({quote('level')} = %s AND {quote('index')} = %s)"] * len(coords))
+        sql = (
+            f"SELECT {quote('level')}, {quote('index')}, {quote('hash')} "  # noqa: S608 (our names)
+            f"FROM {quote(TreeNode._meta.db_table)} WHERE {where}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [value for coord in coords for value in coord])
+            return {(level, index): bytes(value) for level, index, value in cursor.fetchall()}
 
 
 NODES = DatabaseNodes()
@@ -57,7 +82,9 @@ def append_many(items: Sequence[tuple[EventType, dict[str, Any]]]) -> list[Appen
         size = head.size
         hashes = [merkle.leaf_hash(leaf) for _, leaf in leaves]
         created = merkle.new_nodes_batch(size, hashes, NODES)
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        now = timezone.now()
+        if connection.vendor != "postgresql":
+            now = connection.ops.adapt_datetimefield_value(now)
         _insert_entries(
             (size + i, kind, leaf, hashes[i], now) for i, (kind, leaf) in enumerate(leaves)
         )
@@ -75,12 +102,28 @@ class Appended(NamedTuple):
     leaf_hash: bytes
 
 
+def _copy(table: str, columns: tuple[str, ...], rows) -> None:
+    """PostgreSQL's COPY: about twice as fast as executemany for a batch of appends."""
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+
+
 def _insert_entries(rows) -> None:
     """Insert entries with one ``executemany``: the ORM's bulk_create spends ten times longer
     building model objects than the database spends writing them (benchmarks/record_appends)."""
+    names = ("index", "kind", "leaf", "leaf_hash", "appended_at")
+    if connection.vendor == "postgresql":
+        _copy(LogEntry._meta.db_table, names, rows)
+        return
     quote = connection.ops.quote_name
     table = quote(LogEntry._meta.db_table)
-    columns = ", ".join(quote(c) for c in ("index", "kind", "leaf", "leaf_hash", "appended_at"))
+    columns = ", ".join(quote(c) for c in names)
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608 (our names)
@@ -89,6 +132,9 @@ def _insert_entries(rows) -> None:
 
 
 def _insert_nodes(nodes: list[tuple[int, int, bytes]]) -> None:
+    if connection.vendor == "postgresql":
+        _copy(TreeNode._meta.db_table, ("level", "index", "hash"), nodes)
+        return
     quote = connection.ops.quote_name
     table = quote(TreeNode._meta.db_table)
     columns = ", ".join(quote(c) for c in ("level", "index", "hash"))
