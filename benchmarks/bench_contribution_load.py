@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import http.client
 import json
 import math
@@ -34,31 +33,34 @@ import os
 import random
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from benchmarks._machine import POSTGRES_ADMIN, format_machine, machine
+from benchmarks._app import (
+    HOST,
+    ROOT,
+    VENV_BIN,
+    Skipped,
+    add_databases_option,
+    fresh_app,
+    run_each_database,
+    run_python,
+    start_run,
+    text_table,
+)
 
 NAME = "contribution_load"
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = ROOT / ".venv" / "bin"
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
-HOST = "127.0.0.1"  # loopback only, always
 SCENARIOS = ("load", "double_submit")
-DATABASES = ("sqlite", "postgresql")
 SOCKET_TIMEOUT = 30.0  # seconds a single request may take before it counts as an error
 SERVER_START_TIMEOUT = 60.0
 
@@ -516,80 +518,6 @@ print(json.dumps({
 """
 
 
-def app_environment(data_dir: Path, database_url: str | None) -> dict[str, str]:
-    """The server's environment: ours only, so a developer's HEARD_* can never point it at
-    real data."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HEARD_", "DJANGO_"))}
-    env.update(
-        HEARD_DATA_DIR=str(data_dir),
-        HEARD_ALLOWED_HOSTS=HOST,
-        HEARD_LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="heard.settings",
-        PYTHONPATH=str(ROOT),
-    )
-    if database_url:
-        env["HEARD_DATABASE_URL"] = database_url
-    return env
-
-
-def run_python(script: str, env: dict[str, str], *args: str) -> dict:
-    """Run a snippet inside the app (in the project's venv) and read the JSON it prints last."""
-    done = subprocess.run(
-        [str(VENV_BIN / "python"), "-c", script, *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"app snippet failed:\n{done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def migrate(env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [str(VENV_BIN / "heard"), "migrate", "--no-input", "-v", "0"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"heard migrate failed:\n{done.stderr[-2000:]}")
-
-
-@contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh, empty database on the local PostgreSQL; dropped afterwards whatever happens.
-    Raises ``LookupError`` (the reason) when PostgreSQL cannot be used."""
-    try:
-        import psycopg
-    except ImportError as error:
-        raise LookupError("psycopg is not installed in .venv") from error
-    name = f"heard_bench_{os.getpid()}"
-    try:
-        with psycopg.connect(**POSTGRES_ADMIN, connect_timeout=3, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name}")
-            conn.execute(f"CREATE DATABASE {name}")
-    except psycopg.Error as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        where = f"{POSTGRES_ADMIN['host']}:{POSTGRES_ADMIN['port']}"
-        raise LookupError(f"PostgreSQL on {where} is not usable: {reason}") from error
-    try:
-        user, port = POSTGRES_ADMIN["user"], POSTGRES_ADMIN["port"]
-        yield f"postgres://{user}@{HOST}:{port}/{name}"
-    finally:
-        with (
-            contextlib.suppress(psycopg.Error),
-            psycopg.connect(**POSTGRES_ADMIN, connect_timeout=3, autocommit=True) as conn,
-        ):
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
@@ -787,18 +715,11 @@ def run_scenario(
 def run_database(database: str, args: argparse.Namespace) -> dict:
     """Every scenario on one database, in a fresh data directory and (PostgreSQL) database."""
     with contextlib.ExitStack() as cleanup:
-        work_dir = Path(tempfile.mkdtemp(prefix=f"heard-bench-{database}-"))
-        cleanup.callback(shutil.rmtree, work_dir, ignore_errors=True)
-        database_url = None
-        if database == "postgresql":
-            try:
-                database_url = cleanup.enter_context(postgres_database())
-            except LookupError as reason:
-                print(f"[{database}] skipped: {reason}", flush=True)
-                return {"status": "skipped", "reason": str(reason)}
-        env = app_environment(work_dir / "data", database_url)
-        print(f"[{database}] migrating a fresh database ...", flush=True)
-        migrate(env)
+        try:
+            app = cleanup.enter_context(fresh_app(database, prefix="heard-bench"))
+        except Skipped as reason:
+            return {"status": "skipped", "reason": str(reason)}
+        work_dir, env = app.work_dir, app.env
         password = secrets.token_urlsafe(16)
         made = run_python(
             SETUP_SCRIPT,
@@ -876,24 +797,7 @@ def results_table(databases: dict[str, dict]) -> str:
         ("server tracebacks", [str(f["server_log"]["tracebacks"]) for _, f in columns]),
         ("load generator CPU s", [f"{f['load_generator_cpu_seconds']:.1f}" for _, f in columns]),
     ]
-    label_width = max(len(label) for label, _ in rows)
-    widths = [
-        max(len(name), *(len(cells[i]) for _, cells in rows)) for i, (name, _) in enumerate(columns)
-    ]
-    lines = [
-        "  "
-        + " " * label_width
-        + "  "
-        + "  ".join(name.rjust(w) for (name, _), w in zip(columns, widths, strict=True))
-    ]
-    for label, cells in rows:
-        lines.append(
-            "  "
-            + label.ljust(label_width)
-            + "  "
-            + "  ".join(cell.rjust(w) for cell, w in zip(cells, widths, strict=True))
-        )
-    return "\n".join(lines)
+    return "\n".join(text_table([name for name, _ in columns], rows))
 
 
 def error_lines(databases: dict[str, dict]) -> list[str]:
@@ -920,17 +824,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0.05,
         help="share of submissions sent twice in the double_submit scenario",
     )
-    parser.add_argument(
-        "--databases", default=",".join(DATABASES), help="comma-separated: sqlite,postgresql"
-    )
+    add_databases_option(parser)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--seed", type=int, default=1, help="seed for the words sent")
     args = parser.parse_args(argv)
-    args.databases = [d.strip() for d in args.databases.split(",") if d.strip()]
-    unknown = set(args.databases) - set(DATABASES)
-    if unknown:
-        parser.error(f"unknown database(s): {', '.join(sorted(unknown))}")
     for name in ("concurrency", "requests", "workers", "threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
@@ -941,16 +839,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    started_at = dt.datetime.now(dt.UTC)
-    info = machine()
     parameters = {
         "concurrency": args.concurrency,
         "requests_per_scenario": args.requests,
@@ -960,23 +850,12 @@ def main(argv: list[str] | None = None) -> int:
         "server": f"gunicorn heard.wsgi --workers {args.workers} --threads {args.threads}",
         "seed": args.seed,
     }
-    print(f"Benchmark: {NAME}")
-    print("Machine")
-    print(format_machine(info))
-    print("Parameters")
-    print(format_machine(parameters))
-    print(flush=True)
+    run = start_run(NAME, parameters)
 
-    databases: dict[str, dict] = {}
-    failed = False
     try:
-        for database in args.databases:
-            try:
-                databases[database] = run_database(database, args)
-            except (RuntimeError, OSError, subprocess.SubprocessError, ValueError) as error:
-                failed = True
-                databases[database] = {"status": "failed", "reason": str(error)}
-                print(f"[{database}] failed: {error}", flush=True)
+        databases, failed = run_each_database(
+            args.databases, lambda database: run_database(database, args)
+        )
     except KeyboardInterrupt:
         print("\nInterrupted: server stopped, temporary data removed.", file=sys.stderr)
         return 130
@@ -991,25 +870,12 @@ def main(argv: list[str] | None = None) -> int:
         print("Errors by kind")
         print("\n".join(errors))
 
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
-    out = RESULTS_DIR / f"{NAME}-{stamp}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "benchmark": NAME,
-                "started_at": started_at.isoformat(),
-                "machine": info,
-                "parameters": parameters,
-                "databases": databases,
-            },
-            indent=2,
-            ensure_ascii=False,
-        )
-        + "\n",
-        encoding="utf-8",
+    out = run.write_results(
+        {
+            "databases": databases,
+        }
     )
-    print(f"\nWritten: {out.relative_to(ROOT)}")
+    print(f"\nWritten: {out}")
     checks_ok = all(
         figures["database_check"]["ok"]
         for result in databases.values()
