@@ -26,7 +26,7 @@ run: $(STAMP)
 	@$(HEARD) migrate --no-input -v 0
 	@$(HEARD) collectstatic --no-input -v 0
 	@$(HEARD) demo
-	@$(HEARD) record schedule --interval 60 -v0
+	@$(HEARD) record schedule --interval 60
 	@bash scripts/serve $(HOST) $(PORT) $(WEB_WORKERS)
 
 test: $(STAMP)
