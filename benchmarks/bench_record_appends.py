@@ -165,6 +165,9 @@ def _log(database: str, message: str) -> None:
     print(f"[{database}] {message}", flush=True)
 
 
+SQLITE_SYNCHRONOUS = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+
+
 def _durability(connection) -> dict[str, str]:
     """The settings that decide what a commit survives."""
     with connection.cursor() as cursor:
@@ -172,7 +175,7 @@ def _durability(connection) -> dict[str, str]:
             cursor.execute("PRAGMA journal_mode")
             journal = cursor.fetchone()[0]
             cursor.execute("PRAGMA synchronous")
-            level = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(cursor.fetchone()[0], "?")
+            level = SQLITE_SYNCHRONOUS.get(cursor.fetchone()[0], "?")
             return {"journal_mode": journal, "synchronous": level}
         found = {}
         for name in ("synchronous_commit", "fsync", "wal_sync_method"):
@@ -454,9 +457,9 @@ def run_peers(args: argparse.Namespace, directory: Path) -> dict:
         result["pymerkle_sqlite_single"] = {
             "count": appended,
             "per_second": rate(appended, seconds),
-            "journal_mode": lone.con.execute("PRAGMA journal_mode").fetchone(),
-            "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
-                lone.con.execute("PRAGMA synchronous").fetchone(), "?"
+            "journal_mode": lone.con.execute("PRAGMA journal_mode").fetchone()[0],
+            "synchronous": SQLITE_SYNCHRONOUS.get(
+                lone.con.execute("PRAGMA synchronous").fetchone()[0], "?"
             ),
         }
     del entries

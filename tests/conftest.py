@@ -12,6 +12,13 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _own_record_key(settings, tmp_path):
+    """Every test signs with a fresh record key of its own, never the developer's var/ key."""
+    settings.HEARD_RECORD_KEY_FILE = tmp_path / "record.key"
+    settings.HEARD_RECORD_ORIGIN = "heard.test/record"
+
+
 @pytest.fixture
 def engagement(db):
     return factories.make_engagement(Phase.LISTEN)

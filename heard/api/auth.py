@@ -26,13 +26,10 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 TOKEN_SALT = "heard.api.token"  # noqa: S105 (a signing salt, not a secret)
-DEFAULT_MAX_AGE_DAYS = 90
 
 
 def token_max_age() -> dt.timedelta:
-    return dt.timedelta(
-        days=getattr(settings, "HEARD_API_TOKEN_MAX_AGE_DAYS", DEFAULT_MAX_AGE_DAYS)
-    )
+    return dt.timedelta(days=settings.HEARD_API_TOKEN_MAX_AGE_DAYS)
 
 
 def _fingerprint(user) -> str:

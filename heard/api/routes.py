@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import Query, Router
 from ninja.errors import HttpError
 from ninja.responses import Status
@@ -25,7 +25,7 @@ from heard.api.schemas import (
     Message,
     ValidationErrors,
 )
-from heard.core.access import refusal_reason, roles_for
+from heard.core.access import enter_engagement, refusal_reason
 from heard.core.models import Membership
 from heard.core.permissions import Action, Role, allowed, allowed_any
 from heard.engagements.models import PHASE_LABELS, Engagement
@@ -52,17 +52,17 @@ def _paginate(qs_or_list, limit: int, offset: int, serialise) -> dict:
 def _engagement(request: HttpRequest, slug: str, action: Action, user=None) -> Engagement:
     """The engagement named by ``slug`` if the caller's roles allow ``action`` in its current
     phase; otherwise 404, 401 (anonymous, and signing in could help) or 403 with the reason."""
-    engagement = Engagement.objects.prefetch_related("phase_windows").filter(slug=slug).first()
-    if engagement is None:
-        raise HttpError(404, f"No engagement has the slug “{slug}”.")
-    user = user if user is not None else caller(request)
-    roles = roles_for(user, engagement)
-    phase = engagement.current_phase()
-    if not allowed_any(roles, action, phase):
-        if not user.is_authenticated and any(allowed(r, action, phase) for r in Role):
+    request.user = user if user is not None else caller(request)
+    try:
+        permitted = enter_engagement(request, slug, action)  # the same door as every page
+    except Http404:
+        raise HttpError(404, f"No engagement has the slug “{slug}”.") from None
+    if not permitted:
+        phase = request.phase
+        if not request.user.is_authenticated and any(allowed(r, action, phase) for r in Role):
             raise HttpError(401, f"Sign in or send a bearer token. {refusal_reason(action, phase)}")
         raise HttpError(403, refusal_reason(action, phase))
-    return engagement
+    return request.engagement
 
 
 def _roles_by_engagement(user) -> dict[int, set[Role]]:
@@ -105,14 +105,7 @@ def public_contribution(contribution: Contribution, *, authored: bool = False) -
     """
     c = contribution
     not_for_quoting = c.quote_consent == QuoteConsent.NONE
-    withheld = None
-    if c.withdrawn_at is not None:
-        withheld = "withdrawn"  # the words no longer exist, for anyone
-    elif not authored:
-        if c.is_hidden:
-            withheld = "hidden"
-        elif not_for_quoting:
-            withheld = "not_for_quoting"
+    withheld = c.withheld(authored=authored)
     named = c.quote_consent == QuoteConsent.QUOTE and withheld is None
     return {
         "id": c.pk,
@@ -286,15 +279,6 @@ def submit_contribution(request: HttpRequest, slug: str, payload: ContributionIn
                 f"{known}). Leave it out to say something else.",
                 "unknown_question",
             )
-    earlier = contributions_for_listing(engagement).filter(client_key=payload.client_key).first()
-    if earlier is not None:
-        if earlier.participant_id != participant.pk or earlier.text != payload.text:
-            raise HttpError(
-                409,
-                "This client_key was already used for other words. Send a new random UUID "
-                "with each new contribution.",
-            )
-        return Status(200, public_contribution(earlier, authored=True))
     submission = services.Submission(
         text=payload.text,
         language=payload.language,
@@ -305,6 +289,12 @@ def submit_contribution(request: HttpRequest, slug: str, payload: ContributionIn
     )
     try:
         contribution, created = services.submit_contribution(engagement, participant, submission)
+    except services.ClientKeyConflict:
+        raise HttpError(
+            409,
+            "This client_key was already used for other words. Send a new random UUID "
+            "with each new contribution.",
+        ) from None
     except ValidationError as error:
         return _invalid("text", " ".join(error.messages), "rejected")
     contribution = contributions_for_listing(engagement).get(pk=contribution.pk)

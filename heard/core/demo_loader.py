@@ -158,6 +158,7 @@ def load_demo(content: dict[str, Any] | None = None, *, today: dt.date | None = 
 
     tz = timezone.get_current_timezone()
     hui = {}
+    recorders = {}  # who recorded each hui's words: its first facilitator, else the team
     for h in content["hui"]:
         venue = None
         if h.get("format") != Hui.Format.ONLINE:
@@ -189,6 +190,7 @@ def load_demo(content: dict[str, Any] | None = None, *, today: dt.date | None = 
         )
         item.facilitators.set([staff[u] for u in h.get("facilitators", []) if u in staff])
         plan_services.record_hui(item)
+        recorders[item.key] = item.facilitators.first() or moderator
         hui[h["key"]] = item
 
     online = {}
@@ -226,9 +228,7 @@ def load_demo(content: dict[str, Any] | None = None, *, today: dt.date | None = 
             said_at=said_at,
             client_key=uuid.uuid5(_KEY_NAMESPACE, f"{DEMO_SLUG}:{index}"),
         )
-        recorder = None
-        if at_hui is not None:
-            recorder = at_hui.facilitators.first() or moderator
+        recorder = recorders[at_hui.key] if at_hui is not None else None
         contribution, _ = services.submit_contribution(
             engagement, participant, submission, recorded_by=recorder
         )

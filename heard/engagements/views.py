@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from heard.core.access import can, engagement_view
 from heard.core.models import FacilitatorInvite, Membership
@@ -59,7 +58,10 @@ def engagement_page(request: HttpRequest, engagement: Engagement) -> HttpRespons
         "audiences": engagement.audiences.all(),
         "hui_list": hui[:200],
         "hui_count": hui.count(),
-        "regions": sorted({h.venue.region for h in hui if h.venue}),
+        # the regions alone, from the database: not by loading every hui and its venue again
+        "regions": sorted(
+            hui.exclude(venue=None).order_by().values_list("venue__region", flat=True).distinct()
+        ),
         "counts": counts,
         "by_channel": by_channel,
         "roles": request.roles,
@@ -204,8 +206,6 @@ def accept_invite(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     return render(request, "engagements/invite.html", {"engagement": engagement, "invite": invite})
 
 
-@login_required
-@require_POST
 def _accept(request: HttpRequest, engagement: Engagement, invite: FacilitatorInvite):
     with transaction.atomic():
         updated = FacilitatorInvite.objects.filter(

@@ -59,7 +59,7 @@ SPEAKER_TAG_MAX = 40
 SERVICE_WORKER = Path(__file__).resolve().parent.parent / "static" / "heard" / "capture-sw.js"
 
 
-def _login_url(request: HttpRequest, engagement: Engagement, key: str) -> str:
+def _login_url(engagement: Engagement, key: str) -> str:
     page = reverse("capture", kwargs={"slug": engagement.slug, "key": key})
     return f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': page})}"
 
@@ -83,7 +83,7 @@ def json_engagement_view(action: Action) -> Callable:
                     else _("You are signed out. Sign in again; nothing waiting here is lost.")
                 )
                 return JsonResponse(
-                    {"error": message, "login_url": _login_url(request, engagement, key)},
+                    {"error": message, "login_url": _login_url(engagement, key)},
                     status=403 if signed_in else 401,
                 )
             return view(request, request.engagement, key)
@@ -132,7 +132,6 @@ def _strings() -> dict[str, str]:
             "The server refused the entries (your sign-in may have ended). "
             "Sign in again; nothing waiting here is lost."
         ),
-        "sign_in": _("Sign in again"),
         "copy": _("Copy the words"),
         "copied": _("Copied."),
         "put_back": _("Put back in the form"),
@@ -141,7 +140,6 @@ def _strings() -> dict[str, str]:
         "discard_confirm": _("Discard these words for good? They were never kept on the server."),
         "speaker_label": _("Speaker"),
         "someone": _("someone in the room"),
-        "retry_in": _("Next try in %(s)s s."),
     }
 
 
@@ -156,7 +154,7 @@ def capture(request: HttpRequest, engagement: Engagement, key: str) -> HttpRespo
         "syncUrl": reverse("capture_sync", kwargs={"slug": engagement.slug, "key": hui.key}),
         "serviceWorkerUrl": reverse("capture_sw", kwargs={"slug": engagement.slug, "key": hui.key}),
         "assets": [static("heard/heard.css"), static("heard/capture.js")],
-        "loginUrl": _login_url(request, engagement, hui.key),
+        "loginUrl": _login_url(engagement, hui.key),
         "csrfCookieName": settings.CSRF_COOKIE_NAME,
         "maxChars": settings.HEARD_CONTRIBUTION_MAX_CHARS,
         "speakerMax": SPEAKER_TAG_MAX,

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from heard.listen import vocab
+
 SCHEMA_VERSION = 1
 
 # Column names and order exactly as in Pol.is's openData exports (compdemocracy/openData).
@@ -70,7 +72,7 @@ HEARD_COMMENTS_COLUMNS = [
 # Pol.is "moderated": 1 accepted by a moderator, 0 not yet moderated, -1 rejected.
 POLIS_ACCEPTED, POLIS_REJECTED = 1, -1
 
-HIDDEN, NOT_FOR_QUOTING, WITHDRAWN = "hidden", "not_for_quoting", "withdrawn"
+HIDDEN, NOT_FOR_QUOTING, WITHDRAWN = (str(w) for w in vocab.Withheld)
 
 _DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -85,13 +87,11 @@ class ExportError(Exception):
 
 def withheld_reason(contribution: dict) -> str | None:
     """Why the public may not read these words, if they may not (the public record's rules)."""
-    if contribution.get("withdrawn"):
-        return WITHDRAWN
-    if contribution["hidden"]:
-        return HIDDEN
-    if contribution["quote_consent"] == "none":
-        return NOT_FOR_QUOTING
-    return None
+    return vocab.withheld_reason(
+        withdrawn=bool(contribution.get("withdrawn")),
+        hidden=contribution["hidden"],
+        quote_consent=contribution["quote_consent"],
+    )
 
 
 def public_scope(document: dict) -> dict:

@@ -22,7 +22,7 @@ from heard.core.access import engagement_view
 from heard.core.permissions import Action
 from heard.engagements.models import Engagement
 from heard.listen import import_service
-from heard.listen.importing import CONSENT_SYNONYMS, Problem
+from heard.listen.importing import COLUMNS, CONSENT_SYNONYMS, Problem
 from heard.listen.models import ImportBatch
 from heard.listen.vocab import Channel
 
@@ -114,9 +114,7 @@ def import_example(request: HttpRequest, engagement: Engagement) -> HttpResponse
     question_key = engagement.questions.values_list("key", flat=True).first() or ""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
-        ["text", "hui", "speaker", "language", "question", "channel", "quote_consent", "said_at"]
-    )
+    writer.writerow(COLUMNS)
     writer.writerow(
         [
             "We want to know who sees our data, and why.",

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from heard.engagements.models import Engagement, Question
-from heard.listen.vocab import Channel, QuoteConsent
+from heard.listen.vocab import Channel, QuoteConsent, withheld_reason
 from heard.plan.models import Hui
 
 CHANNEL_CHOICES = [
@@ -201,12 +201,13 @@ class Contribution(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk}: {self.text[:60]}"
 
-    @property
-    def publicly_quotable(self) -> bool:
-        return (
-            not self.is_hidden
-            and self.withdrawn_at is None
-            and self.quote_consent != QuoteConsent.NONE
+    def withheld(self, *, authored: bool = False) -> str | None:
+        """Why the public may not read these words, if they may not (see vocab.withheld_reason)."""
+        return withheld_reason(
+            withdrawn=self.withdrawn_at is not None,
+            hidden=self.is_hidden,
+            quote_consent=self.quote_consent,
+            authored=authored,
         )
 
     @property

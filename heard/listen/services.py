@@ -7,6 +7,7 @@ and so that the rules (exact words, idempotency, consent) are enforced once.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 
@@ -190,8 +191,13 @@ def voice_without_account(engagement: Engagement, *, source: str, tag: str = "")
     The tag is kept only to tell writers apart; it is never shown as a name, because a file's
     "speaker" column may hold a real name.
     """
+    key = f"{source}/{tag.strip()}"
+    limit = Participant._meta.get_field("speaker_tag").max_length
+    if len(key) > limit:
+        # Cutting the key short would make two long tags one person: use a digest instead.
+        key = f"{source}/#{hashlib.sha256(key.encode()).hexdigest()}"[:limit]
     participant, _created = Participant.objects.get_or_create(
-        engagement=engagement, hui=None, user=None, speaker_tag=f"{source}/{tag.strip()}"[:40]
+        engagement=engagement, hui=None, user=None, speaker_tag=key
     )
     return participant
 

@@ -13,11 +13,12 @@ from django.views.decorators.http import require_POST
 from heard.core.access import can, engagement_view
 from heard.core.permissions import Action
 from heard.engagements.models import Engagement
-from heard.listen import services
+from heard.listen import exporting, services
 from heard.listen.forms import ContributionForm, ModerationForm
 from heard.listen.models import CHANNEL_CHOICES, Contribution, Participant
 from heard.listen.queries import apply_filters, contributions_for_listing
 from heard.listen.vocab import Channel, QuoteConsent
+from heard.record import services as record
 
 PAGE_SIZE = 50
 
@@ -129,8 +130,6 @@ def contribution_detail(request: HttpRequest, engagement: Engagement, pk: int) -
 
 
 def _receipt_code(contribution: Contribution) -> str | None:
-    from heard.record import services as record
-
     return (
         record.receipt_code(contribution.log_index) if contribution.log_index is not None else None
     )
@@ -161,8 +160,6 @@ def moderate(request: HttpRequest, engagement: Engagement, pk: int) -> HttpRespo
 @engagement_view(Action.EXPORT_FULL_DATA)
 def export_full(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     """The whole engagement as one JSON document: the team's archive (``heard export json``)."""
-    from heard.listen import exporting
-
     response = HttpResponse(
         exporting.dumps(exporting.collect(engagement)),
         content_type="application/json; charset=utf-8",
@@ -217,8 +214,6 @@ def _withdraw(request, engagement, contribution, *, via: str) -> HttpResponse:
 def receipt(request: HttpRequest, engagement: Engagement, pk: int) -> HttpResponse:
     """The contribution's receipt (C2SP tlog-proof). Its author's copy also holds the salt that
     opens the commitment to their words, so they alone can prove those words are in the log."""
-    from heard.record import services as record
-
     contribution = get_object_or_404(Contribution, engagement=engagement, pk=pk)
     if contribution.log_index is None:
         raise Http404(_("This contribution is not in the record."))

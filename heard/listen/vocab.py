@@ -29,6 +29,31 @@ class QuoteConsent(StrEnum):
 
 CHANNELS_AT_HUI = frozenset({Channel.HUI, Channel.TRANSCRIPT})
 
+
+class Withheld(StrEnum):
+    """Why the public may not read a contribution's words (the public record's one rule)."""
+
+    WITHDRAWN = "withdrawn"  # destroyed at the person's request: gone for everyone
+    HIDDEN = "hidden"  # hidden by moderation, with a public reason
+    NOT_FOR_QUOTING = "not_for_quoting"  # the person asked to be counted, not quoted
+
+
+def withheld_reason(
+    *, withdrawn: bool, hidden: bool, quote_consent: str, authored: bool = False
+) -> Withheld | None:
+    """Why these words are withheld from the public, if they are. Their author still sees their
+    own words (``authored``), unless they were withdrawn."""
+    if withdrawn:
+        return Withheld.WITHDRAWN
+    if authored:
+        return None
+    if hidden:
+        return Withheld.HIDDEN
+    if quote_consent == QuoteConsent.NONE:
+        return Withheld.NOT_FOR_QUOTING
+    return None
+
+
 # A BCP 47 tag, loosely: "en", "mi", "sm", "zh-Hant", "en-NZ". We keep what people wrote in the
 # language they wrote it; the tag only says which one it is.
 _LANGUAGE_TAG = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")

@@ -28,8 +28,7 @@ def hui_event(hui: Hui) -> dict:
 
 def record_hui(hui: Hui) -> None:
     """Put the hui as it now stands into the record (call after saving it)."""
-    with transaction.atomic():
-        record.append(EventType.HUI_RECORDED, hui_event(hui))
+    record.append(EventType.HUI_RECORDED, hui_event(hui))  # append runs in a transaction
 
 
 def save_hui(form) -> Hui:

@@ -55,17 +55,19 @@ def audit_source(source: str, vkey: str) -> Report:
         report.problems.append(f"checkpoint: its signature does not verify ({error})")
         return report
     report.checkpoints = 1
+
+    def check_entry(index: int, leaf: bytes) -> None:
+        try:
+            events.decode(leaf)
+        except (ValueError, UnicodeDecodeError) as error:
+            report.problems.append(f"entry {index}: {error}")
+
     try:
-        root = tiles.audit_tiles(fetch, checkpoint.size)
+        root = tiles.audit_tiles(fetch, checkpoint.size, on_entry=check_entry)
     except (tiles.TileError, KeyError) as error:
         report.problems.append(str(error))
         return report
     if root != checkpoint.root:
         report.problems.append("checkpoint: the tiles rebuild a different root than it signs")
-    for index, leaf in tiles.read_entries(fetch, checkpoint.size):
-        try:
-            events.decode(leaf)
-        except (ValueError, UnicodeDecodeError) as error:
-            report.problems.append(f"entry {index}: {error}")
     report.entries = checkpoint.size
     return report

@@ -171,24 +171,7 @@ def new_nodes(size: int, leaf_hash: bytes, reader: NodeReader) -> list[tuple[int
 
     Reads only the left siblings it merges with (as many as ``size`` has trailing one bits), in one
     ``get_nodes`` call."""
-    if size < 0:
-        raise ValueError(f"tree size must not be negative (got {size})")
-    _check_hash(leaf_hash, "a leaf hash")
-    leaf = bytes(leaf_hash)
-    created = [(0, size, leaf)]
-    if not size & 1:
-        return created
-    siblings: list[tuple[int, int]] = []
-    node, level = size, 0
-    while node & 1:
-        siblings.append((level, node - 1))
-        node >>= 1
-        level += 1
-    current = leaf
-    for (level, index), left in zip(siblings, _read(reader, siblings), strict=True):
-        current = _sha256(_NODE_PREFIX + left + current).digest()
-        created.append((level + 1, index >> 1, current))
-    return created
+    return new_nodes_batch(size, [leaf_hash], reader)
 
 
 def new_nodes_batch(

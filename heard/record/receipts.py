@@ -6,7 +6,6 @@ get consistency proofs, so the same checks run on the web page, in the CLI and o
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,9 +53,9 @@ def check(
     fields = extra_fields(parsed.extra)
     if leaf is None and "leaf" in fields:
         try:
-            leaf = base64.b64decode(fields["leaf"], validate=True)
-        except ValueError:
-            result.problems.append("The receipt's entry bytes are not valid base64.")
+            leaf = _extra_bytes(fields, "leaf", "the receipt's entry bytes")
+        except notes.NoteError as error:
+            result.problems.append(f"The receipt cannot be read: {error}.")
             return result
     if leaf is None:
         result.problems.append("The receipt holds no entry bytes; give them (--leaf).")
@@ -65,7 +64,7 @@ def check(
         verified = notes.verify_proof(
             text, merkle.leaf_hash(leaf), [verifier], origin=verifier.name
         )
-    except (notes.NoteError, merkle.ProofError) as error:
+    except notes.NoteError as error:  # verify_proof reports proof failures as NoteError too
         result.problems.append(f"The receipt does not verify: {error}")
         return result
     checkpoint = verified.checkpoint
@@ -78,16 +77,20 @@ def check(
     except ValueError as error:
         result.problems.append(f"The entry is not a heard event: {error}")
     if words is not None:
-        salt64 = fields.get("salt")
         commitment = (result.event or {}).get("commitment")
-        if not salt64 or not commitment:
-            result.problems.append(
-                "This receipt cannot confirm words: only the author's own copy holds the salt."
-            )
-        elif events.commitment_matches(commitment, base64.b64decode(salt64), words):
-            result.facts.append("These exact words are the ones the record committed to.")
+        try:
+            salt = _extra_bytes(fields, "salt", "the receipt's salt") if "salt" in fields else None
+        except notes.NoteError as error:  # extra is not signed: anyone may have edited it
+            result.problems.append(f"The words cannot be checked: {error}.")
         else:
-            result.problems.append("These words are not the ones the record committed to.")
+            if salt is None or not commitment:
+                result.problems.append(
+                    "This receipt cannot confirm words: only the author's own copy holds the salt."
+                )
+            elif events.commitment_matches(commitment, salt, words):
+                result.facts.append("These exact words are the ones the record committed to.")
+            else:
+                result.problems.append("These words are not the ones the record committed to.")
     if latest is not None and consistency is not None:
         if latest.size < checkpoint.size:
             result.problems.append(
@@ -114,6 +117,13 @@ def check(
                 )
     result.ok = not result.problems
     return result
+
+
+def _extra_bytes(fields: dict, name: str, what: str) -> bytes:
+    value = fields.get(name)
+    if not isinstance(value, str):
+        raise notes.NoteError(f"{what} is missing or not text")
+    return notes.b64decode(value, what)
 
 
 def parse_code(code: str) -> tuple[int, str] | None:

@@ -85,10 +85,12 @@ def append_many(items: Sequence[tuple[EventType, dict[str, Any]]]) -> list[Appen
         now = timezone.now()
         if connection.vendor != "postgresql":
             now = connection.ops.adapt_datetimefield_value(now)
-        _insert_entries(
-            (size + i, kind, leaf, hashes[i], now) for i, (kind, leaf) in enumerate(leaves)
+        _insert(
+            LogEntry._meta.db_table,
+            ("index", "kind", "leaf", "leaf_hash", "appended_at"),
+            ((size + i, kind, leaf, hashes[i], now) for i, (kind, leaf) in enumerate(leaves)),
         )
-        _insert_nodes(created)
+        _insert(TreeNode._meta.db_table, ("level", "index", "hash"), created)
         LogHead.objects.filter(id=1).update(size=size + len(leaves))
     return [Appended(size + i, kind, leaf, hashes[i]) for i, (kind, leaf) in enumerate(leaves)]
 
@@ -114,33 +116,21 @@ def _copy(table: str, columns: tuple[str, ...], rows) -> None:
             copy.write_row(row)
 
 
-def _insert_entries(rows) -> None:
-    """Insert entries with one ``executemany``: the ORM's bulk_create spends ten times longer
-    building model objects than the database spends writing them (benchmarks/record_appends)."""
-    names = ("index", "kind", "leaf", "leaf_hash", "appended_at")
+def _insert(table: str, columns: tuple[str, ...], rows) -> None:
+    """Insert rows in one statement: COPY on PostgreSQL, ``executemany`` elsewhere. The ORM's
+    bulk_create spends ten times longer building model objects than the database spends
+    writing them (benchmarks/record_appends)."""
     if connection.vendor == "postgresql":
-        _copy(LogEntry._meta.db_table, names, rows)
+        _copy(table, columns, rows)
         return
     quote = connection.ops.quote_name
-    table = quote(LogEntry._meta.db_table)
-    columns = ", ".join(quote(c) for c in names)
+    names = ", ".join(quote(c) for c in columns)
+    marks = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608 (our names)
+            f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})",  # noqa: S608 (our names)
             list(rows),
         )
-
-
-def _insert_nodes(nodes: list[tuple[int, int, bytes]]) -> None:
-    if connection.vendor == "postgresql":
-        _copy(TreeNode._meta.db_table, ("level", "index", "hash"), nodes)
-        return
-    quote = connection.ops.quote_name
-    table = quote(TreeNode._meta.db_table)
-    columns = ", ".join(quote(c) for c in ("level", "index", "hash"))
-    with connection.cursor() as cursor:
-        sql = f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s)"  # noqa: S608 (our names)
-        cursor.executemany(sql, nodes)
 
 
 def size() -> int:
@@ -160,9 +150,8 @@ def issue_checkpoint() -> Checkpoint:
         if latest is not None and latest.size == head.size:
             return latest
         root = merkle.root(head.size, NODES)
-        signer = keys.signer()
-        body = notes.format_checkpoint(signer.name, head.size, root)
-        return Checkpoint.objects.create(size=head.size, root=root, note=signer.sign_note(body))
+        note = notes.sign_checkpoint(keys.signer(), head.size, root)
+        return Checkpoint.objects.create(size=head.size, root=root, note=note)
 
 
 def checkpoint_covering(index: int) -> Checkpoint:
@@ -191,7 +180,8 @@ def receipt(index: int, *, salt: bytes | None = None) -> str:
 
 def receipt_code(index: int) -> str:
     """A short code a person can keep: the entry's index and the start of its leaf hash."""
-    return f"{index}-{bytes(entry(index).leaf_hash)[:4].hex()}"
+    leaf_hash = LogEntry.objects.values_list("leaf_hash", flat=True).get(index=index)
+    return f"{index}-{bytes(leaf_hash)[:4].hex()}"
 
 
 def consistency(old_size: int, new_size: int) -> list[bytes]:

@@ -27,9 +27,9 @@ def issue_scheduled_checkpoint(interval: int = DEFAULT_INTERVAL) -> int:
 def pending() -> bool:
     from django_tasks_db.models import DBTaskResult
 
-    func = issue_scheduled_checkpoint.func
-    path = f"{func.__module__}.{func.__qualname__}"
-    return DBTaskResult.objects.filter(task_path=path, status="READY").exists()
+    return DBTaskResult.objects.filter(
+        task_path=issue_scheduled_checkpoint.module_path, status="READY"
+    ).exists()
 
 
 def schedule(interval: int = DEFAULT_INTERVAL) -> bool:

@@ -322,9 +322,12 @@ def read_entries(fetch: Fetch, size: int, start: int = 0) -> Iterator[tuple[int,
                 yield index * TILE_WIDTH + offset, entry
 
 
-def audit_tiles(fetch: Fetch, size: int) -> bytes:
+def audit_tiles(
+    fetch: Fetch, size: int, on_entry: Callable[[int, bytes], None] | None = None
+) -> bytes:
     """Rebuild the whole tree from the entry bundles, check every hash tile against it byte for
-    byte, and return the root (to compare with the signed checkpoint's).
+    byte, and return the root (to compare with the signed checkpoint's). ``on_entry`` sees each
+    entry as it passes, so a caller checking entries needs no second download.
 
     Raises TileError naming the first path that disagrees.
     """
@@ -346,6 +349,8 @@ def audit_tiles(fetch: Fetch, size: int) -> bytes:
                     f"entry {position} in {bundle_path} does not match its leaf hash in {leaf_path}"
                 )
             tree.append_leaf_hash(leaf)
+            if on_entry is not None:
+                on_entry(position, entry)
     for level in range(1, tile_levels(size)):
         for index, width in level_tiles(size, level):
             path = tile_path(level, index, width)

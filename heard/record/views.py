@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from heard.record import keys, merkle, notes, receipts
+from heard.record import keys, notes, receipts
 from heard.record import services as record
 from heard.record.models import Checkpoint, LogEntry
 
@@ -40,7 +40,6 @@ def record_page(request: HttpRequest) -> HttpResponse:
         {
             "checkpoint": checkpoint,
             "vkey": keys.vkey(),
-            "origin": keys.origin(),
             "size": record.size(),
             "recent": recent,
         },
@@ -131,9 +130,6 @@ def check_receipt(request: HttpRequest) -> HttpResponse:
     return render(
         request, "record/check.html", {"form": form, "result": result, "vkey": keys.vkey()}
     )
-
-
-__all__ = ["merkle", "notes"]
 
 
 def tile(request: HttpRequest, path: str) -> HttpResponse:

@@ -25,14 +25,6 @@ from tests.record import independent_verifier as independent
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _own_key(settings, tmp_path):
-    """Each test signs with a fresh key file of its own (never the developer's)."""
-    settings.HEARD_RECORD_KEY_FILE = tmp_path / "record.key"
-    settings.HEARD_RECORD_ORIGIN = "heard.test/record"
-    yield
-
-
 def _unguarded(sql: str, params=()) -> None:
     """Change bytes behind the application's back, as an attacker with the database would."""
     guards.run(connection, guards.drop_sql(connection.vendor))
@@ -368,3 +360,25 @@ def test_scheduled_checkpoints_run_on_the_real_worker(settings, tmp_path):
     run_worker(max_tasks=1)
     assert Checkpoint.objects.filter(size=record.size()).exists()
     assert tasks.pending()  # it queued the next one
+
+
+def test_receipt_with_an_edited_extra_is_refused_not_a_crash(client, engagement):
+    """``extra`` is not signed: a receipt whose salt was edited is a problem to report."""
+    import json
+
+    from heard.record import notes as record_notes
+
+    contribution = factories.make_contribution(engagement, "Kei te pai")
+    parsed = record_notes.parse_proof(record.receipt(contribution.log_index))
+    fields = json.loads(parsed.extra)
+    for salt in ("abc", 42):
+        edited = record_notes.format_proof(
+            parsed.index,
+            parsed.proof,
+            parsed.signed_checkpoint,
+            json.dumps({**fields, "salt": salt}).encode(),
+        )
+        page = client.post(reverse("record_check"), {"pasted": edited, "words": "Kei te pai"})
+        assert page.status_code == 200
+        result = page.context["result"]
+        assert not result.ok and any("cannot be checked" in p for p in result.problems)

@@ -76,10 +76,9 @@ class Command(BaseCommand):
             url = base + engagement.get_absolute_url()
         document = exporting.collect(engagement)
         paths = exporting.write_polis(document, out_dir, tz=ZoneInfo(settings.TIME_ZONE), url=url)
-        public = exporting.public_scope(document)
-        withheld = sum(1 for c in public["contributions"] if c["withheld"])
+        withheld = sum(1 for c in document["contributions"] if exporting.withheld_reason(c))
         self.stdout.write(
-            f"Wrote {len(paths)} files to {out_dir}: {len(public['contributions'])} "
+            f"Wrote {len(paths)} files to {out_dir}: {len(document['contributions'])} "
             f"contributions, {withheld} with their words withheld (hidden or not for quoting)."
         )
 
