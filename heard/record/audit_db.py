@@ -8,13 +8,26 @@ from heard.record.models import Checkpoint, LogEntry, LogHead, TreeNode
 BATCH = 100_000
 
 
+def _stored_bytes(value) -> bytes:
+    """A binary column's value as bytes, whatever someone wrote there.
+
+    SQLite keeps the type of each value, not of the column: an edit such as ``replace(leaf,
+    ...)`` stores text where bytes were. The audit must read it and report the change, not fail.
+    """
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    return bytes(value)
+
+
 def _entries():
     for index, leaf, leaf_hash in (
         LogEntry.objects.order_by("index")
         .values_list("index", "leaf", "leaf_hash")
         .iterator(chunk_size=BATCH)
     ):
-        yield index, bytes(leaf), bytes(leaf_hash)
+        yield index, _stored_bytes(leaf), _stored_bytes(leaf_hash)
 
 
 def audit_database(vkey: str) -> Report:
@@ -22,7 +35,12 @@ def audit_database(vkey: str) -> Report:
 
     report = Report()
     head = LogHead.objects.filter(id=1).first()
-    stored = TreeNode.objects.values_list("level", "index", "hash").iterator(chunk_size=BATCH)
+    stored = (
+        (level, index, _stored_bytes(value))
+        for level, index, value in TreeNode.objects.values_list("level", "index", "hash").iterator(
+            chunk_size=BATCH
+        )
+    )
     checkpoints = (
         (f"checkpoint {c.pk} (size {c.size})", c.note)
         for c in Checkpoint.objects.order_by("size", "id").iterator()
@@ -51,7 +69,7 @@ def audit_database(vkey: str) -> Report:
             "quote_consent": c.quote_consent,
             "log_index": c.log_index,
             "text": c.text,
-            "salt": bytes(c.salt) if c.salt is not None else None,
+            "salt": _stored_bytes(c.salt) if c.salt is not None else None,
             "withdrawn": c.withdrawn_at is not None,
         }
         hidden[c.pk] = (c.is_hidden, c.hidden_reason if c.is_hidden else "")

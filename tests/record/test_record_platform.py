@@ -382,3 +382,14 @@ def test_receipt_with_an_edited_extra_is_refused_not_a_crash(client, engagement)
         assert page.status_code == 200
         result = page.context["result"]
         assert not result.ok and any("cannot be checked" in p for p in result.problems)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite keeps a type per value")
+def test_sql_edit_that_turns_bytes_into_text_is_named_not_a_crash():
+    """On SQLite, ``replace()`` on a blob stores text; the audit reads it and names the entry."""
+    _demo_with_checkpoint()
+    _unguarded(
+        """UPDATE record_logentry SET leaf = replace(leaf, '"hui"', '"huu"') WHERE "index" = 7"""
+    )
+    problems = _audit_problems()
+    assert any("entry 7" in p for p in problems), problems
