@@ -457,9 +457,10 @@ def run_peers(args: argparse.Namespace, directory: Path) -> dict:
         result["pymerkle_sqlite_single"] = {
             "count": appended,
             "per_second": rate(appended, seconds),
-            "journal_mode": lone.con.execute("PRAGMA journal_mode").fetchone()[0],
+            "journal_mode": lone.con.execute("PRAGMA journal_mode").fetchone(),  # pymerkle's
+            # connection has a row factory that returns the first column itself
             "synchronous": SQLITE_SYNCHRONOUS.get(
-                lone.con.execute("PRAGMA synchronous").fetchone()[0], "?"
+                lone.con.execute("PRAGMA synchronous").fetchone(), "?"
             ),
         }
     del entries
