@@ -45,8 +45,11 @@ def read_items(
                     raise InputError(f"{path} has no column {wanted!r} (its columns: {shown})")
             items: list[Item] = []
             seen: dict[str, int] = {}
+            previous_end = reader.line_num  # the header's last line
             for row in reader:
-                line = reader.line_num
+                # A quoted text may span lines: name the line where the row starts, which is
+                # where a person looking for it will look (blank lines between rows aside).
+                line, previous_end = previous_end + 1, reader.line_num
                 identifier = (row.get(id_column) or "").strip()
                 if not identifier:
                     raise InputError(f"{path}, line {line}: the {id_column!r} column is empty")

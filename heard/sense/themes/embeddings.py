@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -94,17 +95,29 @@ def embed(
     """Unit-length float32 vectors, one row per text (a row of zeros for a text with no words)."""
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
+    texts = [analysable(text) for text in texts]
     vectors = _static(texts, cache_dir, progress) if fast else _passages(texts, progress)
-    return normalise(vectors)
+    # The model gives even an empty passage a vector; a text with no words must fit no theme.
+    vectors[[not WORD.search(text) for text in texts]] = 0.0
+    return normalise(vectors, in_place=True)
 
 
-def normalise(vectors: np.ndarray) -> np.ndarray:
+def analysable(text: str) -> str:
+    """The form the engine reads (never stored): Unicode NFC, so a macron typed as a + U+0304
+    (as macOS pastes it) is the same letter ā and "whānau" stays one word."""
+    return unicodedata.normalize("NFC", text)
+
+
+def normalise(vectors: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """Rows to unit length (rows of zeros stay zero). ``in_place`` for arrays the caller owns:
+    at a million texts each copy is 1.5 GB."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+    out = vectors if in_place else np.zeros_like(vectors)
+    return np.divide(vectors, norms, out=out, where=norms > 0)
 
 
 def words(text: str) -> list[str]:
-    return WORD.findall(text.casefold())
+    return WORD.findall(analysable(text).casefold())
 
 
 def _static(texts: Sequence[str], cache_dir: Path | None, progress: Progress | None) -> np.ndarray:
@@ -139,7 +152,10 @@ def _remove_first_component(vectors: np.ndarray) -> np.ndarray:
     if len(sample) < 2:
         return vectors
     component = np.linalg.svd(sample, full_matrices=False)[2][0]
-    return vectors - np.outer(vectors @ component, component)
+    for start in range(0, len(vectors), 50_000):  # in place and by chunks: no 1.5 GB temporaries
+        chunk = vectors[start : start + 50_000]
+        chunk -= np.outer(chunk @ component, component)
+    return vectors
 
 
 def word_vectors(

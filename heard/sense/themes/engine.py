@@ -93,7 +93,14 @@ def find_themes(
         )
         model = describe(fast=fast)
     vectors = clustering.centre_by_language(vectors, [item.language for item in ordered])
-    grouping = clustering.group(vectors, k=k, seed=seed, fast=fast, progress=report("grouping"))
+    grouping = clustering.group(
+        vectors,
+        k=k,
+        seed=seed,
+        fast=fast,
+        languages=[item.language for item in ordered],
+        progress=report("grouping"),
+    )
 
     ids = [item.id for item in ordered]
     similarity = {ids[i]: float(grouping.similarity[i]) for i in range(len(ids))}

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from heard.sense.themes.embeddings import analysable
+
 #: Everyday te reo Māori function words (particles, articles, pronouns, prepositions). Not a
 #: linguist's list: enough that labels are made of what people talk about.
 TE_REO_STOP_WORDS = frozenset(
@@ -74,6 +76,7 @@ TE_REO_STOP_WORDS = frozenset(
         "tō",
         "tōku",
         "tonu",
+        "rawa",
         "waihoki",
         "mātou",
         "tātou",
@@ -157,7 +160,7 @@ def theme_keywords(
         ngram_range=(1, 2),
         stop_words=sorted(stop_words()),
         token_pattern=WORD_PATTERN,
-        lowercase=True,
+        preprocessor=lambda text: analysable(text).lower(),
         min_df=1,
     )
     try:
