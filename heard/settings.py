@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "heard.plan",
     "heard.listen",
     "heard.record",
+    "heard.sense",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,14 @@ HEARD_RECORD_ORIGIN = os.environ.get("HEARD_RECORD_ORIGIN", "")
 HEARD_RECORD_WITNESSES = [
     w for w in os.environ.get("HEARD_RECORD_WITNESSES", "").split(",") if w.strip()
 ]
+
+# Optional theme summaries from a language model (off unless both URL and model are set). The
+# quotes of a theme are sent to this endpoint: see docs/deploying.md before turning it on.
+HEARD_LLM_BASE_URL = os.environ.get("HEARD_LLM_BASE_URL", "")  # e.g. https://llm.example.nz/v1
+HEARD_LLM_MODEL = os.environ.get("HEARD_LLM_MODEL", "")
+HEARD_LLM_API_KEY_FILE = os.environ.get("HEARD_LLM_API_KEY_FILE", "")  # read when used
+HEARD_LLM_TIMEOUT = float(os.environ.get("HEARD_LLM_TIMEOUT", "60"))
+HEARD_LLM_JSON_MODE = _env_bool("HEARD_LLM_JSON_MODE", True)
 
 LOGGING = {
     "version": 1,

@@ -14,4 +14,5 @@ urlpatterns = [
     path("e/<slug:slug>/", include("heard.engagements.urls")),
     path("e/<slug:slug>/", include("heard.plan.urls")),
     path("e/<slug:slug>/", include("heard.listen.urls")),
+    path("e/<slug:slug>/", include("heard.sense.urls")),
 ]

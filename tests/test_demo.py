@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_loads_rich_engagement_once(client):
     content = demo_loader.load_content()
-    call_command("demo")
-    call_command("demo")  # second run: nothing doubles
+    call_command("demo", no_themes=True)  # themes: tests/sense/test_demo_themes.py
+    call_command("demo", no_themes=True)  # second run: nothing doubles
     engagement = Engagement.objects.get(slug="demo")
     contributions = Contribution.objects.filter(engagement=engagement)
     assert contributions.count() == len(content["contributions"]) >= 300
@@ -52,7 +52,7 @@ def test_demo_loads_rich_engagement_once(client):
 
 
 def test_demo_pages_render(client):
-    call_command("demo")
+    call_command("demo", no_themes=True)
     assert client.get(reverse("engagement", args=["demo"])).status_code == 200
     page = client.get(reverse("public_record", args=["demo"]))
     assert page.status_code == 200

@@ -74,6 +74,16 @@ def _withdrawn(w: World) -> bool:
     return w.contribution.is_withdrawn
 
 
+def _start_theme_run(w: World):
+    return w.client.post(reverse("theme_run_start", args=[w.engagement.slug]), {"k": ""})
+
+
+def _theme_run_started(w: World) -> bool:
+    from heard.sense.models import ThemeRun
+
+    return ThemeRun.objects.filter(engagement=w.engagement).exists()
+
+
 def _moderated(w: World) -> bool:
     w.contribution.refresh_from_db()
     return w.contribution.is_hidden
@@ -106,6 +116,8 @@ PROBES: dict[Action, Callable[[World], object]] = {
     Action.WITHDRAW_OWN: _withdraw_own,
     Action.WITHDRAW_ON_REQUEST: _withdraw_on_request,
     Action.EXPORT_FULL_DATA: _get_url(lambda w: reverse("export_full", args=[w.engagement.slug])),
+    Action.VIEW_THEMES: _get_url(lambda w: reverse("theme_runs", args=[w.engagement.slug])),
+    Action.ANALYSE_THEMES: _start_theme_run,
 }
 
 # Actions whose effect we check beyond the status code.
@@ -113,6 +125,7 @@ EFFECTS: dict[Action, Callable[[World], bool]] = {
     Action.MODERATE: _moderated,
     Action.WITHDRAW_OWN: _withdrawn_own,
     Action.WITHDRAW_ON_REQUEST: _withdrawn,
+    Action.ANALYSE_THEMES: _theme_run_started,
 }
 
 

@@ -51,6 +51,8 @@ class Action(StrEnum):
     EXPORT_FULL_DATA = "export_full_data"
     WITHDRAW_OWN = "withdraw_own"
     WITHDRAW_ON_REQUEST = "withdraw_on_request"
+    VIEW_THEMES = "view_themes"
+    ANALYSE_THEMES = "analyse_themes"
 
 
 ALL_PHASES: frozenset[Phase] = frozenset(Phase)
@@ -60,6 +62,9 @@ LISTENING: frozenset[Phase] = frozenset({Phase.LISTEN})
 # the team makes sense of what was heard, and attendance can be corrected then too.
 LISTEN_AND_AFTER: frozenset[Phase] = frozenset({Phase.LISTEN, Phase.MAKE_SENSE})
 PLAN_TO_MAKE_SENSE: frozenset[Phase] = frozenset({Phase.PLAN, Phase.LISTEN, Phase.MAKE_SENSE})
+# Themes are drawn while listening (to see what is emerging), worked on while making sense, and
+# still corrected while the report is written; after that the report stands on them.
+ANALYSING: frozenset[Phase] = frozenset({Phase.LISTEN, Phase.MAKE_SENSE, Phase.REPORT})
 NEVER: frozenset[Phase] = frozenset()
 
 
@@ -89,6 +94,11 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
     Action.WITHDRAW_OWN: gettext_noop("Withdraw my own contribution (its words are destroyed)"),
     Action.WITHDRAW_ON_REQUEST: gettext_noop(
         "Withdraw a contribution at its author's request (e.g. a voice at a hui)"
+    ),
+    Action.VIEW_THEMES: gettext_noop("See the themes, their quotes and members, and their history"),
+    Action.ANALYSE_THEMES: gettext_noop(
+        "Run the theme analysis; rename, merge and split themes, move contributions, "
+        "mark key quotes, write summaries"
     ),
 }
 
@@ -122,6 +132,10 @@ TABLE: dict[Action, dict[Role, frozenset[Phase]]] = {
     # Withdrawal is a person's right at any time after they could speak; it never waits on a phase.
     Action.WITHDRAW_OWN: {_P: AFTER_PLANNING},
     Action.WITHDRAW_ON_REQUEST: {_T: AFTER_PLANNING},
+    # Themes show every contribution's words (hidden and not-for-quoting ones too), so they are
+    # for those who may see all contributions; there is no published form of them yet.
+    Action.VIEW_THEMES: {_T: AFTER_PLANNING, _W: AFTER_PLANNING},
+    Action.ANALYSE_THEMES: {_T: ANALYSING},
 }
 
 

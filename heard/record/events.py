@@ -30,6 +30,17 @@ class EventType(StrEnum):
     CONTRIBUTION_UNHIDDEN = "contribution.unhidden"
     CONTRIBUTION_WITHDRAWN = "contribution.withdrawn"
     HUI_RECORDED = "hui.recorded"
+    # Themes (heard.sense): each run and each analyst edit, with who (a staff pseudonym), what
+    # and why. No participant words: quotes are spans of a contribution, summaries a digest.
+    THEME_RUN_STARTED = "theme.run_started"
+    THEME_RUN_FINISHED = "theme.run_finished"
+    THEME_RENAMED = "theme.renamed"
+    THEME_MERGED = "theme.merged"
+    THEME_SPLIT = "theme.split"
+    THEME_MEMBERS_MOVED = "theme.members_moved"
+    THEME_KEY_QUOTE_MARKED = "theme.key_quote_marked"
+    THEME_KEY_QUOTE_UNMARKED = "theme.key_quote_unmarked"
+    THEME_SUMMARY_WRITTEN = "theme.summary_written"
 
 
 def new_salt() -> bytes:

@@ -81,7 +81,7 @@ def test_database_refuses_changes_and_deletes():
 
 
 def test_demo_receipt_verifies_with_independent_implementation(tmp_path, capsysbinary):
-    call_command("demo")
+    call_command("demo", no_themes=True)
     vkey = keys.vkey()
     size = record.size()
     assert size >= 500  # the demo's whole history: hui, contributions, moderation

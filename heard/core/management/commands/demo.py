@@ -21,6 +21,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Print the demo accounts' password, and exit.",
         )
+        parser.add_argument(
+            "--no-themes",
+            action="store_true",
+            help="Do not run the theme analysis (it takes a while on a slow machine).",
+        )
 
     def handle(self, *args, **options) -> None:
         if options["print_password"]:
@@ -32,11 +37,29 @@ class Command(BaseCommand):
             return
         if demo_loader.demo_exists():
             self.stdout.write("The demo engagement is already loaded (slug 'demo').")
-            return
-        counts = demo_loader.load_demo()
-        self.stdout.write(
-            self.style.SUCCESS(
-                "Loaded the demo engagement: {hui} hui, {participants} participants, "
-                "{contributions} contributions ({hidden} hidden by moderation).".format(**counts)
+        else:
+            counts = demo_loader.load_demo()
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Loaded the demo engagement: {hui} hui, {participants} participants, "
+                    "{contributions} contributions ({hidden} hidden by moderation).".format(
+                        **counts
+                    )
+                )
             )
-        )
+        if not options["no_themes"]:
+            self._themes()
+
+    def _themes(self) -> None:
+        """One finished theme analysis, so the themes pages have something to show."""
+        from heard.engagements.models import Engagement
+        from heard.sense.demo import ensure_demo_themes
+
+        run = ensure_demo_themes(Engagement.objects.get(slug=demo_loader.DEMO_SLUG))
+        if run is not None:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Analysed the demo's themes: {run.themes.count()} themes "
+                    f"(analysis {run.version})."
+                )
+            )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SenseConfig(AppConfig):
+    name = "heard.sense"
+    verbose_name = "Make sense"
