@@ -32,7 +32,7 @@ numba's one-time compilation: a warm-up fit on random vectors runs first and is 
 BERTopic's defaults do not fix UMAP's random state, so its figures move a little between runs;
 heard's are deterministic for a ``--seed``. Results go to
 ``benchmarks/results/themes_quality-<timestamp>.json``. With the defaults (banking77 test, ArgKP
-train+dev) the run takes about 5 minutes on two cores, most of it embedding.
+train+dev) the run took 24 minutes on two busy cores, half of it the accurate embedding.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ they would be in the platform's worker; the child also reports its memory just b
 Sizes: ``--sizes`` for the fast mode (default 10^4, 10^5, 10^6), ``--accurate-sizes`` for the
 accurate mode (default 10^4; every text goes through the model, about 10 ms each on two cores).
 Each child is stopped after ``--timeout`` seconds (default 1,800) and the size reported as timed
-out. The default run takes about 15 minutes on two cores. Results go to
+out. The default run took 18 minutes on two cores. Results go to
 ``benchmarks/results/themes_scale-<timestamp>.json``.
 """
 
