@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heard.sense.themes.embeddings import normalise
+from heard.sense.themes.embeddings import normalise, row_norms
 
 #: Languages with fewer texts than this keep their vectors as they are: a mean of a handful of
 #: texts is mostly what those few texts say.
@@ -75,6 +75,10 @@ class Grouping:
     parameters: dict[str, object]
 
 
+def _chunks(rows: np.ndarray) -> list[np.ndarray]:
+    return [rows[start : start + ASSIGN_CHUNK] for start in range(0, len(rows), ASSIGN_CHUNK)]
+
+
 def language_tags(languages: Sequence[str | None]) -> np.ndarray:
     """Primary language subtags, lower case ("mi-NZ" -> "mi"); "" where unknown."""
     return np.array([(lang or "").split("-")[0].lower() for lang in languages])
@@ -84,12 +88,15 @@ def centre_by_language(vectors: np.ndarray, languages: Sequence[str | None]) -> 
     """Subtract each sizeable language's mean vector, then bring rows back to unit length."""
     out = vectors.copy()
     tags = language_tags(languages)
+    norms = row_norms(vectors)
     for tag in sorted(set(tags.tolist())):
         rows = np.flatnonzero(tags == tag)
         if tag and len(rows) >= MIN_TEXTS_TO_CENTRE:
-            present = rows[np.linalg.norm(vectors[rows], axis=1) > 0]
+            present = rows[norms[rows] > 0]
             if len(present):
-                out[present] -= vectors[present].mean(axis=0)
+                mean = sum(vectors[chunk].sum(axis=0) for chunk in _chunks(present)) / len(present)
+                for chunk in _chunks(present):  # by chunks: no copies of all rows at once
+                    out[chunk] -= mean
     return normalise(out, in_place=True)
 
 
@@ -104,7 +111,7 @@ def group(
 ) -> Grouping:
     """Themes for unit-length (already centred) vectors. ``k`` fixes the number of themes."""
     n = len(vectors)
-    has_words = np.linalg.norm(vectors, axis=1) > 0
+    has_words = row_norms(vectors) > 0
     usable = np.flatnonzero(has_words)
     labels = np.full(n, -1, dtype=np.int64)
     similarity = np.zeros(n, dtype=np.float32)
@@ -135,20 +142,28 @@ def group(
     if progress:
         progress(0.8)
 
+    # Every row usable (the usual case): a view, not a 1.5 GB copy at a million texts.
+    present = vectors if len(usable) == n else vectors[usable]
     centres = _centres(vectors[sample], sample_labels, k_used)
     if len(sample) == len(usable):
         labels[usable] = sample_labels
     else:
-        labels[usable] = _nearest(vectors[usable], centres)
+        labels[usable] = _nearest(present, centres)
     dissolved = 0
     if languages is not None:
         tags = language_tags(languages)
         dissolved, labels[usable] = _dissolve_language_islands(
-            vectors[usable], labels[usable], tags[usable]
+            present, labels[usable], tags[usable]
         )
     parameters["language_islands_dissolved"] = dissolved
-    centres = _centres(vectors[usable], labels[usable], k_used)
-    similarity[usable] = np.einsum("ij,ij->i", vectors[usable], centres[labels[usable]])
+    placed = labels[usable]
+    centres = _centres(present, placed, k_used)
+    similarity[usable] = np.concatenate(
+        [
+            np.einsum("ij,ij->i", present[c], centres[placed[c]])
+            for c in _chunks(np.arange(len(placed)))
+        ]
+    )
     _mark_misfits(labels, similarity)
     if progress:
         progress(1.0)
