@@ -8,9 +8,9 @@ who asked not to be quoted. A failing check is an error that stops the save, nev
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from heard.sense.themes.quotes import excerpt_problem
 from heard.sense.themes.result import ThemeResult
 
 
@@ -18,33 +18,9 @@ class ResultRejected(ValueError):
     """The result breaks a rule; nothing of it is kept. The message says which and where."""
 
 
-def excerpt_problem(source: str, start: int, excerpt: str) -> str | None:
-    """Why ``excerpt`` is not the exact text of ``source`` at ``start``, if it is not."""
-    if not excerpt:
-        return "the quote is empty"
-    if start < 0 or start + len(excerpt) > len(source):
-        return f"characters {start}-{start + len(excerpt)} are outside the contribution"
-    if source[start : start + len(excerpt)] != excerpt:
-        return f"the words at character {start} are not the quote, letter for letter"
-    return None
-
-
 def check_complete(input_ids: Sequence[str], result: ThemeResult) -> None:
     """Every input id in exactly one theme or in ``unassigned``, and nothing else."""
-    placed = Counter(result.unassigned)
-    for theme in result.themes:
-        placed.update(theme.members)
-    twice = sorted(i for i, n in placed.items() if n > 1)
-    missing = sorted(set(input_ids) - set(placed))
-    unknown = sorted(set(placed) - set(input_ids))
-    problems = []
-    if missing:
-        problems.append(f"{len(missing)} contributions were left out (e.g. {missing[:5]})")
-    if twice:
-        problems.append(f"{len(twice)} contributions were placed twice (e.g. {twice[:5]})")
-    if unknown:
-        problems.append(f"{len(unknown)} ids were not in the input (e.g. {unknown[:5]})")
-    if problems:
+    if problems := result.placement_problems(input_ids):
         raise ResultRejected("; ".join(problems))
 
 

@@ -111,7 +111,7 @@ def request_draft(theme: Theme, *, by, enqueue: bool = True) -> SummaryDraft:
     if not summaries_enabled():
         raise ValidationError(_("Summaries by a language model are not turned on on this site."))
     with transaction.atomic():
-        _run, theme = services._locked_theme(theme)
+        _run, theme = services.locked_theme(theme)
         in_progress = (SummaryDraft.Status.QUEUED, SummaryDraft.Status.RUNNING)
         if theme.summary_drafts.filter(status__in=in_progress).exists():
             raise ValidationError(_("A draft of this summary is already being written."))
@@ -219,7 +219,7 @@ def adopt_draft(draft: SummaryDraft, *, by, reason: str) -> Theme:
         draft = SummaryDraft.objects.select_for_update().select_related("theme").get(pk=draft.pk)
         if draft.status != SummaryDraft.Status.DONE or not draft.sentences:
             raise ValidationError(_("Only a finished draft can be used as the summary."))
-        _run, theme = services._locked_theme(draft.theme)
+        _run, theme = services.locked_theme(draft.theme)
         if not_citable(theme.pk, set(draft.cited())):
             raise ValidationError(
                 _(

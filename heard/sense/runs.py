@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from heard.engagements.models import Engagement
 from heard.listen.models import Contribution
-from heard.listen.vocab import QuoteConsent
+from heard.listen.vocab import withheld_reason
 from heard.record import events
 from heard.record.events import EventType
 from heard.sense.checks import ResultRejected, check_complete, check_quotes
@@ -87,7 +87,7 @@ def analysis_input(engagement: Engagement) -> list[tuple[Contribution, Item]]:
     """
     rows = (
         Contribution.objects.filter(engagement=engagement, withdrawn_at__isnull=True)
-        .only("id", "text", "language", "quote_consent", "is_hidden")
+        .only("id", "text", "language", "quote_consent", "is_hidden", "withdrawn_at")
         .order_by("id")
     )
     return [
@@ -97,7 +97,7 @@ def analysis_input(engagement: Engagement) -> list[tuple[Contribution, Item]]:
                 id=str(c.pk),
                 text=c.text,
                 language=c.language or None,
-                quotable=c.quote_consent != QuoteConsent.NONE and not c.is_hidden,
+                quotable=c.withheld() is None,
             ),
         )
         for c in rows
@@ -177,7 +177,12 @@ def _keep_result(
         }
         texts = {i: c["text"] for i, c in stored.items() if c["withdrawn_at"] is None}
         quotable = {
-            i: c["quote_consent"] != QuoteConsent.NONE and not c["is_hidden"]
+            i: withheld_reason(
+                withdrawn=c["withdrawn_at"] is not None,
+                hidden=c["is_hidden"],
+                quote_consent=c["quote_consent"],
+            )
+            is None
             for i, c in stored.items()
         }
         check_quotes(result, texts, quotable)

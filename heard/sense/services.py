@@ -23,9 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from heard.listen.models import Contribution
-from heard.listen.vocab import QuoteConsent
+from heard.listen.vocab import Withheld
 from heard.record.events import EventType
-from heard.sense.checks import excerpt_problem
 from heard.sense.models import (
     AssignedBy,
     KeyQuote,
@@ -36,6 +35,7 @@ from heard.sense.models import (
 )
 from heard.sense.recording import append, clean_reason
 from heard.sense.runs import LABEL_MAX, analysis_input, run_analysis, start_run
+from heard.sense.themes.quotes import excerpt_problem
 
 __all__ = [
     "analysis_input",
@@ -69,7 +69,7 @@ def _active(theme: Theme) -> None:
         )
 
 
-def _locked_theme(theme: Theme) -> tuple[ThemeRun, Theme]:
+def locked_theme(theme: Theme) -> tuple[ThemeRun, Theme]:
     """The theme's run, locked and finished, and the theme as it is now, still standing."""
     run = _locked_done_run(theme.run_id)
     theme = Theme.objects.get(pk=theme.pk)
@@ -89,7 +89,7 @@ def _label(label: str) -> str:
 def rename_theme(theme: Theme, *, label: str, by, reason: str) -> Theme:
     label, reason = _label(label), clean_reason(reason)
     with transaction.atomic():
-        run, theme = _locked_theme(theme)
+        run, theme = locked_theme(theme)
         if label == theme.label:
             raise ValidationError(_("That is already the theme's name."))
         old = theme.label
@@ -181,7 +181,7 @@ def split_theme(
     if not chosen:
         raise ValidationError(_("Choose the contributions that go into the new theme."))
     with transaction.atomic():
-        run, theme = _locked_theme(theme)
+        run, theme = locked_theme(theme)
         members = set(
             ThemeMembership.objects.filter(run=run, theme=theme).values_list(
                 "contribution_id", flat=True
@@ -277,13 +277,19 @@ def move_contributions(
 
 
 def quote_problem(contribution: Contribution, start: int, excerpt: str) -> str | None:
-    """Why these words may not be a key quote, if they may not (exactness and consent)."""
-    if contribution.is_withdrawn:
-        return _("This contribution was withdrawn; its words are gone.")
-    if contribution.quote_consent == QuoteConsent.NONE:
-        return _("The person asked not to be quoted: their words are counted, never quoted.")
-    if contribution.is_hidden:
-        return _("This contribution is hidden by moderation, so it cannot be quoted.")
+    """Why these words may not be a key quote, if they may not: the public record's one
+    withholding rule (``Contribution.withheld``), then exactness."""
+    withheld = contribution.withheld()
+    if withheld is not None:
+        return {
+            Withheld.WITHDRAWN: _("This contribution was withdrawn; its words are gone."),
+            Withheld.HIDDEN: _(
+                "This contribution is hidden by moderation, so it cannot be quoted."
+            ),
+            Withheld.NOT_FOR_QUOTING: _(
+                "The person asked not to be quoted: their words are counted, never quoted."
+            ),
+        }[withheld]
     if excerpt_problem(contribution.text, start, excerpt):
         return _(
             "The quote must be the contribution's exact words, letter for letter; "
@@ -314,7 +320,7 @@ def mark_key_quote(
     have allowed quoting; the contribution must be in the theme."""
     reason = clean_reason(reason)
     with transaction.atomic():
-        run, theme = _locked_theme(theme)
+        run, theme = locked_theme(theme)
         contribution = Contribution.objects.select_for_update().get(pk=contribution.pk)
         if not ThemeMembership.objects.filter(
             run=run, theme=theme, contribution=contribution
@@ -396,7 +402,7 @@ def write_summary(
             _("Keep the summary under %(max)s characters.") % {"max": f"{SUMMARY_MAX:,}"}
         )
     with transaction.atomic():
-        run, theme = _locked_theme(theme)
+        run, theme = locked_theme(theme)
         if text == theme.summary:
             raise ValidationError(_("The summary is unchanged."))
         theme.summary, theme.summary_by, theme.summary_at = text, by, timezone.now()

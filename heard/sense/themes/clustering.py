@@ -197,7 +197,7 @@ def _dissolve_language_islands(
     if not islands or not kept:
         return 0, labels
     new = labels.copy()
-    centres = np.stack([normalise(vectors[labels == t].sum(axis=0)[None, :])[0] for t in kept])
+    centres = _centres(vectors, labels, int(labels.max()) + 1)[kept]
     moving = np.isin(labels, islands)
     new[moving] = np.array(kept)[_nearest(vectors[moving], centres)]
     return len(islands), new
@@ -288,13 +288,11 @@ def _mark_misfits(labels: np.ndarray, similarity: np.ndarray) -> None:
     """Move misfits and too-small themes to -1, in place (see the module docstring, step 5)."""
     for theme in np.unique(labels[labels >= 0]):
         rows = np.flatnonzero(labels == theme)
-        if len(rows) < MIN_THEME_SIZE:
-            labels[rows] = -1
-            continue
         sims = similarity[rows]
         median = float(np.median(sims))
         mad = float(np.median(np.abs(sims - median)))
         labels[rows[sims < median - OUTLIER_MADS * 1.4826 * mad]] = -1
+    # then every theme left too small (before or after losing its misfits)
     for theme in np.unique(labels[labels >= 0]):
         rows = np.flatnonzero(labels == theme)
         if len(rows) < MIN_THEME_SIZE:

@@ -129,8 +129,6 @@ def find_themes(
             progress("describing", (position + 1) / len(numbers))
     themes.sort(key=lambda t: (-len(t.members), t.id))
     unassigned = tuple(ids[i] for i in np.flatnonzero(grouping.labels < 0))
-    _check_partition(ids, themes, unassigned)
-
     provenance = {
         "engine": "heard.sense.themes",
         "engine_version": ENGINE_VERSION,
@@ -154,13 +152,10 @@ def find_themes(
         "items": len(items),
         "unassigned": len(unassigned),
     }
-    return ThemeResult(provenance=provenance, themes=tuple(themes), unassigned=unassigned)
-
-
-def _check_partition(ids: Sequence[str], themes: Sequence[Theme], unassigned: Sequence[str]):
-    placed = [m for theme in themes for m in theme.members] + list(unassigned)
-    if len(placed) != len(ids) or set(placed) != set(ids):
-        raise AssertionError("theme engine lost or duplicated a contribution")  # a bug, loudly
+    result = ThemeResult(provenance=provenance, themes=tuple(themes), unassigned=unassigned)
+    if problems := result.placement_problems(ids):  # a bug in the engine: say so loudly
+        raise AssertionError("the theme engine misplaced contributions: " + "; ".join(problems))
+    return result
 
 
 def _version(package: str) -> str:

@@ -106,6 +106,18 @@ def choose_quotes(
     return tuple(quotes)
 
 
+def excerpt_problem(source: str, start: int, excerpt: str) -> str | None:
+    """Why ``excerpt`` is not the exact text of ``source`` at ``start``, if it is not. The one
+    exactness rule: the engine, the platform's save and analysts' key quotes all use it."""
+    if not excerpt:
+        return "the quote is empty"
+    if start < 0 or start + len(excerpt) > len(source):
+        return f"characters {start}-{start + len(excerpt)} are outside the contribution"
+    if source[start : start + len(excerpt)] != excerpt:
+        return f"the words at character {start} are not the quote, letter for letter"
+    return None
+
+
 def check_quotes(quotes: Sequence[Quote], items: Mapping[str, Item]) -> None:
     """Every quote an exact excerpt of a consenting contribution, or QuoteMismatch."""
     for quote in quotes:
@@ -116,8 +128,7 @@ def check_quotes(quotes: Sequence[Quote], items: Mapping[str, Item]) -> None:
             raise QuoteMismatch(f"quote cites {quote.id!r}, whose writer did not consent")
         if not quote.text or quote.text.isspace():
             raise QuoteMismatch(f"empty quote for {quote.id!r}")
-        end = quote.start + len(quote.text)
-        if quote.start < 0 or item.text[quote.start : end] != quote.text:
+        if excerpt_problem(item.text, quote.start, quote.text):
             raise QuoteMismatch(
                 f"quote for {quote.id!r} is not the text at offset {quote.start}: "
                 f"{quote.text[:60]!r}"

@@ -7,6 +7,8 @@ command-line contract (``to_json``) without knowing about Django.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +58,24 @@ class ThemeResult:
     provenance: dict[str, Any]
     themes: tuple[Theme, ...]
     unassigned: tuple[str, ...]
+
+    def placement_problems(self, input_ids: Sequence[str]) -> list[str]:
+        """What breaks "every input id in exactly one theme or in unassigned, nothing else"
+        (empty when nothing does). The engine and the platform both check it."""
+        placed = Counter(self.unassigned)
+        for theme in self.themes:
+            placed.update(theme.members)
+        twice = sorted(i for i, n in placed.items() if n > 1)
+        missing = sorted(set(input_ids) - set(placed))
+        unknown = sorted(set(placed) - set(input_ids))
+        problems = []
+        if missing:
+            problems.append(f"{len(missing)} contributions were left out (e.g. {missing[:5]})")
+        if twice:
+            problems.append(f"{len(twice)} contributions were placed twice (e.g. {twice[:5]})")
+        if unknown:
+            problems.append(f"{len(unknown)} ids were not in the input (e.g. {unknown[:5]})")
+        return problems
 
     def to_json(self) -> dict[str, Any]:
         """The command-line contract's JSON object."""
