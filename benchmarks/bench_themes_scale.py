@@ -27,16 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from benchmarks import _themes_data as data
-from benchmarks._app import ROOT, start_run, text_table
+from benchmarks._app import start_run, text_table
+from benchmarks._child import run_child
 
 NAME = "themes_scale"
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
@@ -155,40 +152,14 @@ def child(mode: str, size: int, seed: int) -> int:
 
 def run_size(mode: str, size: int, args: argparse.Namespace) -> dict:
     print(f"[{mode} {size:,}] running ...", flush=True)
-    command = [sys.executable, "-m", "benchmarks.bench_themes_scale"]
-    command += ["--child", mode, str(size), "--seed", str(args.seed)]
-    with tempfile.TemporaryFile(mode="w+") as out:
-        started = time.monotonic()
-        process = subprocess.Popen(command, cwd=ROOT, stdout=out, start_new_session=True)
-        status, usage, timed_out = None, None, False
-        try:
-            while status is None:
-                pid, raw, rusage = os.wait4(process.pid, os.WNOHANG)
-                if pid:
-                    status, usage = os.waitstatus_to_exitcode(raw), rusage
-                elif time.monotonic() - started > args.timeout:
-                    timed_out = True
-                    os.killpg(process.pid, signal.SIGKILL)
-                else:
-                    time.sleep(0.2)
-        except BaseException:
-            if status is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            raise
-        process.returncode = status  # reaped here, so Popen must not wait again
-        wall = time.monotonic() - started
-        out.seek(0)
-        lines = out.read().strip().splitlines()
-    figures: dict = {"mode": mode, "size": size, "child_wall_seconds": wall}
-    figures["peak_rss_bytes"] = usage.ru_maxrss * 1024 if usage else None
-    if timed_out:
-        figures["status"] = f"timed out after {args.timeout:.0f} s"
-    elif not lines or not lines[-1].startswith("{"):
-        figures["status"] = f"failed (exit {status}; its error is printed above)"
-    else:
-        figures.update(json.loads(lines[-1]))
-        figures["status"] = "ok" if figures["check"]["ok"] else "output check FAILED"
+    figures: dict = {"mode": mode, "size": size}
+    figures |= run_child(
+        "benchmarks.bench_themes_scale",
+        ["--child", mode, str(size), "--seed", str(args.seed)],
+        args.timeout,
+    )
+    if "check" in figures and not figures["check"]["ok"]:
+        figures["status"] = "output check FAILED"
     print(f"[{mode} {size:,}] {figures['status']}", flush=True)
     return figures
 
