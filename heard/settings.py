@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "heard.listen",
     "heard.record",
     "heard.sense",
+    "heard.opinions",
 ]
 
 MIDDLEWARE = [

@@ -15,4 +15,5 @@ urlpatterns = [
     path("e/<slug:slug>/", include("heard.plan.urls")),
     path("e/<slug:slug>/", include("heard.listen.urls")),
     path("e/<slug:slug>/", include("heard.sense.urls")),
+    path("e/<slug:slug>/", include("heard.opinions.urls")),
 ]

@@ -1,9 +1,18 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from heard.core.permissions import Phase
 from tests import factories
+
+# Property tests check what is generated, not how fast: on a busy 2-core CI machine input
+# generation can be slow, which is no fault of the code under test.
+hypothesis_settings.register_profile(
+    "heard", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("heard")
 
 
 @pytest.fixture(autouse=True)

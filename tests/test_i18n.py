@@ -4,7 +4,8 @@ The catalogue is a draft awaiting review by a fluent speaker (heard/locale/mi/RE
 tests pin down what a reviewer must be able to rely on: the committed .mo is the .po compiled,
 no translation loses a placeholder or a tag, macrons survive, and the pages a person meets first
 (navigation, sign in, sign up, join, the online form, the capture page, the public record,
-moderation) are in te reo Māori when the language is switched, while English stays the default.
+moderation, voting on statements, the opinion map) are in te reo Māori when the language is
+switched, while English stays the default.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ import heard
 from heard.core.permissions import Role
 from heard.engagements.models import DemographicField
 from heard.listen import services
+from heard.listen.models import Participant
 from heard.listen.vocab import QuoteConsent
+from heard.opinions import mapping
+from heard.opinions import services as opinions
+from heard.opinions.models import Conversation, Vote
 from tests import factories
 
 CATALOGUE = Path(heard.__file__).resolve().parent / "locale" / "mi" / "LC_MESSAGES"
@@ -391,6 +396,143 @@ def test_import_page_in_te_reo_maori(mi, engagement):
     _assert_mi_chrome(body)
     assert "Kawemai tuhipoka hui" in body
     assert "Tukuake, ka arokite" in body  # Upload and preview
+
+
+# --- conversations and the opinion map ---------------------------------------------------------
+
+# Statements in te reo Māori, so that no English on the page can come from them.
+STATEMENTS = (
+    "Me noho ngā raraunga ki Aotearoa.",
+    "Me tiki ngā raraunga hei whakapai ake i ngā ratonga.",
+    "Me whai mana te iwi ki ōna ake raraunga.",
+    "Me mōhio te tangata ki ngā raraunga e puritia ana mōna.",
+    "Kia kaua te rorohiko e whakatau ko wai ka āwhinatia.",
+    "Me whai kaitiaki motuhake mō te whakamahi raraunga.",
+)
+
+
+def _conversation(engagement, *, moderation=Conversation.Moderation.STRICT):
+    """A conversation opened and seeded by the team, the way the team's pages do it."""
+    team = factories.make_member(engagement, Role.TEAM)
+    conversation = opinions.create_conversation(
+        engagement, topic="Ō tātou raraunga", moderation=moderation, by=team
+    )
+    statements = [
+        opinions.seed_statement(conversation, text, by=team, language="mi")[0]
+        for text in STATEMENTS
+    ]
+    return conversation, statements, team
+
+
+def _participant(engagement):
+    user = factories.make_member(engagement, Role.PARTICIPANT)
+    return user, Participant.objects.get(engagement=engagement, user=user)
+
+
+@pytest.mark.django_db
+def test_conversation_page_and_voting_in_te_reo_maori(mi, engagement):
+    conversation, statements, _team = _conversation(engagement)
+    user, participant = _participant(engagement)
+    opinions.cast_vote(statements[0], participant, Vote.Value.AGREE)
+    mi.force_login(user)
+    url = reverse("conversation", args=[engagement.slug, conversation.number])
+    body = _page(mi, url)
+    _assert_mi_chrome(body)
+    for text in (
+        "Ngā kōrerorero katoa",  # All conversations
+        'aria-label="Tēnei kōrerorero"',  # the conversation's own navigation
+        "Ngā tauākī katoa",  # All statements
+        "Kua pōti koe mō ngā tauākī 1 o te 6.",  # You have voted on 1 of 6 statements.
+        ">Whakaae<",  # Agree
+        ">Whakahē<",  # Disagree
+        ">Waiho / kāore i te mōhio<",  # Pass / unsure
+        "Tāpirihia he tauākī",  # Add a statement
+        "Ka kite ētahi atu i a ia ina whakaaetia e te rōpū whakahaere.",  # strict moderation
+        "Tāu tauākī",  # the form's label: Your statement
+        "Āu pōti",  # Your votes
+        "Hurihia",  # Change it
+    ):
+        assert text in body, text
+    for english in (
+        "All conversations",
+        "You have voted on",
+        ">Agree<",
+        ">Disagree<",
+        "Pass / unsure",
+        "Add a statement",
+        "Your statement",
+        "Your votes",
+    ):
+        assert english not in body, english
+    assert re.search(r'<h3 id="now-h">Tauākī \d+', body)  # the statement to vote on next
+    assert not re.search(r"Statement \d", body)
+    # The vote's confirmation names the vote in te reo Māori too (the model's choice label).
+    response = mi.post(
+        reverse("vote", args=[engagement.slug, conversation.number]),
+        {"statement": statements[1].number, "vote": "disagree"},
+        follow=True,
+    )
+    body = response.content.decode()
+    assert f"Kua puritia tāu pōti mō te tauākī {statements[1].number}: Whakahē." in body
+    assert "Kua pōti koe mō ngā tauākī 2 o te 6." in body
+    assert "Your vote on statement" not in body
+
+
+@pytest.mark.django_db
+def test_opinion_map_page_in_te_reo_maori(mi, engagement, hui):
+    """Two camps who vote opposite ways on all but the first statement, which all agree with:
+    the map has two groups and common ground, and every label around them is translated."""
+    conversation, statements, team = _conversation(engagement)
+    camp_member = None
+    for i in range(12):
+        user, participant = _participant(engagement)
+        camp = i % 2
+        camp_member = camp_member or user
+        for j, statement in enumerate(statements):
+            agrees = j == 0 or j % 2 == camp
+            opinions.cast_vote(
+                statement, participant, Vote.Value.AGREE if agrees else Vote.Value.DISAGREE
+            )
+    opinions.record_tally(statements[0], hui, agree=12, disagree=1, passes=2, by=team)
+    snapshot = mapping.compute_now(conversation)
+    assert len(snapshot.result["group_centres"]) == 2, snapshot.error
+    mi.force_login(camp_member)
+    body = _page(mi, reverse("opinion_map", args=[engagement.slug, conversation.number]))
+    _assert_mi_chrome(body)
+    for text in (
+        "Mahere whakaaro: Ō tātou raraunga",  # Opinion map: topic
+        "Kei hea te tangata e tū ana",  # Where people stand
+        "rōpū whakaaro",  # opinion groups
+        ">Ko koe</text>",  # "You" on the map itself
+        "Rōpū A (6 tāngata)",  # Group A (6 people)
+        "Rōpū B (6 tāngata)",
+        "Te mea e motuhake ai tēnei rōpū",  # What sets this group apart
+        "Te hunga kē atu",  # Everyone else
+        "Te whakaaro kotahi",  # Common ground
+        STATEMENTS[0],  # what everyone agrees with
+        "100% i whakaae, 0% i whakahē, 0% i waiho, o te 12",  # a share, read aloud
+        "Ia tauākī, ā-rōpū",  # Every statement, group by group
+        "Ngā tatauranga hui (ringa)",  # Hui tallies (hands)
+        "12 i whakaae, 1 i whakahē, 2 i waiho",  # the tally, shown as hands
+        "I pēhea te hanga o tēnei mahere",  # How this map was made
+        "Tapumati tāuru (SHA-256)",  # Input hash
+    ):
+        assert text in body, text
+    for english in (
+        "Opinion map",
+        "Where people stand",
+        "You are in group",
+        ">You</text>",
+        "Group A",
+        "What sets this group apart",
+        "Common ground",
+        "% agree",
+        "12 agree",
+        "How this map was made",
+        "Input hash",
+    ):
+        assert english not in body, english
+    assert re.search(r"Kei te rōpū [AB] koe\.", body)  # You are in group A (or B).
 
 
 # --- switching, and English as the default -----------------------------------------------------

@@ -84,6 +84,61 @@ def _theme_run_started(w: World) -> bool:
     return ThemeRun.objects.filter(engagement=w.engagement).exists()
 
 
+def _conversation(w: World):
+    """A conversation with one seeded statement, made by the team through the services."""
+    from heard.opinions import services as opinions
+
+    if not hasattr(w, "_conversation"):
+        w._conversation = opinions.create_conversation(w.engagement, topic="Data", by=None)
+        opinions.seed_statement(w._conversation, "Agencies should ask first.", by=None)
+    return w._conversation
+
+
+def _opinions_url(name: str, w: World) -> str:
+    return reverse(name, args=[w.engagement.slug, _conversation(w).number])
+
+
+def _vote(w: World):
+    return w.client.post(_opinions_url("vote", w), {"statement": 0, "vote": "agree"})
+
+
+def _voted(w: World) -> bool:
+    from heard.opinions.models import Vote
+
+    return Vote.objects.filter(statement__conversation=_conversation(w)).exists()
+
+
+def _submit_statement(w: World):
+    import uuid
+
+    data = {"text": "Ask whānau first.", "language": "en", "client_key": uuid.uuid4()}
+    return w.client.post(_opinions_url("statement_submit", w), data)
+
+
+def _statement_submitted(w: World) -> bool:
+    return _conversation(w).statements.filter(author__isnull=False).exists()
+
+
+def _manage_statements(w: World):
+    url = reverse("opinions_manage", args=[w.engagement.slug])
+    return w.client.post(url, {"topic": "Another topic", "moderation": "strict"})
+
+
+def _conversation_opened(w: World) -> bool:
+    return w.engagement.conversations.filter(topic="Another topic").exists()
+
+
+def _record_tally(w: World):
+    data = {"hui": w.hui.key, "statement": "0", "agree": 3, "disagree": 1, "passes": 0}
+    return w.client.post(_opinions_url("tallies", w), data)
+
+
+def _tallied(w: World) -> bool:
+    from heard.opinions.models import HuiTally
+
+    return HuiTally.objects.filter(hui=w.hui).exists()
+
+
 def _moderated(w: World) -> bool:
     w.contribution.refresh_from_db()
     return w.contribution.is_hidden
@@ -118,6 +173,11 @@ PROBES: dict[Action, Callable[[World], object]] = {
     Action.EXPORT_FULL_DATA: _get_url(lambda w: reverse("export_full", args=[w.engagement.slug])),
     Action.VIEW_THEMES: _get_url(lambda w: reverse("theme_runs", args=[w.engagement.slug])),
     Action.ANALYSE_THEMES: _start_theme_run,
+    Action.VIEW_OPINIONS: _get_url(lambda w: _opinions_url("conversation", w)),
+    Action.VOTE: _vote,
+    Action.SUBMIT_STATEMENT: _submit_statement,
+    Action.MANAGE_STATEMENTS: _manage_statements,
+    Action.RECORD_TALLY: _record_tally,
 }
 
 # Actions whose effect we check beyond the status code.
@@ -126,6 +186,10 @@ EFFECTS: dict[Action, Callable[[World], bool]] = {
     Action.WITHDRAW_OWN: _withdrawn_own,
     Action.WITHDRAW_ON_REQUEST: _withdrawn,
     Action.ANALYSE_THEMES: _theme_run_started,
+    Action.VOTE: _voted,
+    Action.SUBMIT_STATEMENT: _statement_submitted,
+    Action.MANAGE_STATEMENTS: _conversation_opened,
+    Action.RECORD_TALLY: _tallied,
 }
 
 

@@ -53,6 +53,11 @@ class Action(StrEnum):
     WITHDRAW_ON_REQUEST = "withdraw_on_request"
     VIEW_THEMES = "view_themes"
     ANALYSE_THEMES = "analyse_themes"
+    VIEW_OPINIONS = "view_opinions"
+    VOTE = "vote"
+    SUBMIT_STATEMENT = "submit_statement"
+    MANAGE_STATEMENTS = "manage_statements"
+    RECORD_TALLY = "record_tally"
 
 
 ALL_PHASES: frozenset[Phase] = frozenset(Phase)
@@ -100,6 +105,15 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
         "Run the theme analysis; rename, merge and split themes, move contributions, "
         "mark key quotes, write summaries"
     ),
+    Action.VIEW_OPINIONS: gettext_noop(
+        "See the conversations: statements, vote counts, hui tallies and the opinion map"
+    ),
+    Action.VOTE: gettext_noop("Vote on statements: agree, disagree or pass"),
+    Action.SUBMIT_STATEMENT: gettext_noop("Add a statement for others to vote on"),
+    Action.MANAGE_STATEMENTS: gettext_noop(
+        "Open conversations, seed statements, accept or reject statements with a public reason"
+    ),
+    Action.RECORD_TALLY: gettext_noop("Enter a hui's show of hands on a statement"),
 }
 
 _T, _F, _W, _P, _U = Role.TEAM, Role.FACILITATOR, Role.WORKING_GROUP, Role.PARTICIPANT, Role.PUBLIC
@@ -136,6 +150,21 @@ TABLE: dict[Action, dict[Role, frozenset[Phase]]] = {
     # for those who may see all contributions; there is no published form of them yet.
     Action.VIEW_THEMES: {_T: AFTER_PLANNING, _W: AFTER_PLANNING},
     Action.ANALYSE_THEMES: {_T: ANALYSING},
+    # Statements and the map are public once planning is over: they hold no one's name, and a
+    # rejected statement shows its reason, not its words (the team still reads them).
+    Action.VIEW_OPINIONS: {
+        _T: AFTER_PLANNING,
+        _F: AFTER_PLANNING,
+        _W: AFTER_PLANNING,
+        _P: AFTER_PLANNING,
+        _U: AFTER_PLANNING,
+    },
+    Action.VOTE: {_P: LISTENING},
+    Action.SUBMIT_STATEMENT: {_P: LISTENING},
+    # The team prepares conversations while planning and moderates until sense-making ends.
+    Action.MANAGE_STATEMENTS: {_T: PLAN_TO_MAKE_SENSE},
+    # A hui's tally sheet often reaches the team after listening closes, as hui notes do.
+    Action.RECORD_TALLY: {_T: LISTEN_AND_AFTER, _F: LISTEN_AND_AFTER},
 }
 
 

@@ -40,11 +40,10 @@ class Submission:
     client_key: uuid.UUID | None = None
 
 
-def text_problems(text: str) -> list[str]:
-    """Why these words cannot be kept as given, if they cannot. Never alters them."""
+def unstorable(text: str) -> list[str]:
+    """Characters no database can keep exactly (a NUL, broken Unicode): the one rule every
+    kind of words (contributions, statements) is checked by. Never alters the text."""
     problems = []
-    if not text or not text.strip():
-        problems.append(_("The contribution is empty."))
     if "\x00" in text:
         problems.append(_("The text contains a NUL character, which cannot be stored."))
     if any("\ud800" <= ch <= "\udfff" for ch in text):
@@ -54,6 +53,15 @@ def text_problems(text: str) -> list[str]:
                 "cannot be stored. Please copy the text again from its source."
             )
         )
+    return problems
+
+
+def text_problems(text: str) -> list[str]:
+    """Why these words cannot be kept as given, if they cannot. Never alters them."""
+    problems = []
+    if not text or not text.strip():
+        problems.append(_("The contribution is empty."))
+    problems += unstorable(text)
     if len(text) > settings.HEARD_CONTRIBUTION_MAX_CHARS:
         problems.append(
             _("The text is %(n)s characters long; the limit is %(max)s. Please split it.")

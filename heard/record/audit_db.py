@@ -45,7 +45,16 @@ def audit_database(vkey: str) -> Report:
         (f"checkpoint {c.pk} (size {c.size})", c.note)
         for c in Checkpoint.objects.order_by("size", "id").iterator()
     )
+    from heard.opinions import audit_db as opinion_rows
+    from heard.opinions.audit import OpinionEvents, audit_opinions
+
     log = RecordEvents()
+    opinions = OpinionEvents()
+
+    def see(index: int, event: dict) -> None:
+        log.see(index, event)
+        opinions.see(index, event)
+
     audit_log(
         _entries(),
         stored,
@@ -53,7 +62,7 @@ def audit_database(vkey: str) -> Report:
         vkey,
         report,
         expected_size=head.size if head else 0,
-        on_event=log.see,
+        on_event=see,
     )
     rows, hidden = {}, {}
     for c in Contribution.objects.select_related(
@@ -74,4 +83,11 @@ def audit_database(vkey: str) -> Report:
         }
         hidden[c.pk] = (c.is_hidden, c.hidden_reason if c.is_hidden else "")
     audit_records(log, rows, hidden, report)
+    audit_opinions(
+        opinions,
+        opinion_rows.statement_rows(),
+        opinion_rows.vote_rows(),
+        opinion_rows.tally_rows(),
+        report,
+    )
     return report

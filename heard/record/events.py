@@ -41,6 +41,18 @@ class EventType(StrEnum):
     THEME_KEY_QUOTE_MARKED = "theme.key_quote_marked"
     THEME_KEY_QUOTE_UNMARKED = "theme.key_quote_unmarked"
     THEME_SUMMARY_WRITTEN = "theme.summary_written"
+    # Opinions (heard.opinions): conversations, statements (their words as a commitment, as for
+    # contributions), moderation with its public reason, votes and hui tallies (counts only).
+    CONVERSATION_CREATED = "conversation.created"
+    STATEMENT_SUBMITTED = "statement.submitted"
+    STATEMENT_ACCEPTED = "statement.accepted"
+    STATEMENT_REJECTED = "statement.rejected"
+    STATEMENT_WITHDRAWN = "statement.withdrawn"
+    VOTE_CAST = "vote.cast"
+    TALLY_RECORDED = "tally.recorded"
+    # The opinion map: each computation, with the engine, its parameters' digest, the hash of
+    # its input (the votes) and of its result, so anyone can rerun it and compare.
+    OPINION_MAP_COMPUTED = "opinion.map_computed"
 
 
 def new_salt() -> bytes:

@@ -47,8 +47,23 @@ class Command(BaseCommand):
                     )
                 )
             )
+        self._opinions()
         if not options["no_themes"]:
             self._themes()
+
+    def _opinions(self) -> None:
+        """The demo's conversation: statements, votes and hui tallies (idempotent)."""
+        from heard.engagements.models import Engagement
+        from heard.opinions.demo import load_demo_conversation
+
+        counts = load_demo_conversation(Engagement.objects.get(slug=demo_loader.DEMO_SLUG))
+        if counts is not None:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Added the demo's conversation: {statements} statements, {votes} votes "
+                    "from {voters} people, {tallies} hui tallies.".format(**counts)
+                )
+            )
 
     def _themes(self) -> None:
         """One finished theme analysis, so the themes pages have something to show."""

@@ -1,0 +1,1 @@
+"""Opinions: statements people vote on, hui tallies, and the opinion map (Pol.is-compatible)."""

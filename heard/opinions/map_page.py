@@ -1,0 +1,124 @@
+"""What the map page says, read off a stored map (plain module, no Django import).
+
+A stored map names statements by number and people by public id. This module joins it with
+the statements' words (only those the public may read) and turns counts into the shares the
+page shows: for each group what it agrees on and what sets it apart, the common ground across
+groups, and every statement's agreement per group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from heard.opinions.drawing import group_letter
+from heard.opinions.engine.result import VoteCounts
+
+COMMON_GROUND = 5
+
+
+# A group's (or everyone's) votes on a statement, with the shares the page prints.
+Share = VoteCounts
+
+NONE = Share(0, 0, 0)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    number: str
+    text: str | None  # None: its words are not public (the map leaves such statements out)
+    direction: str  # "agree" or "disagree": what the group does more than the others
+    group_share: Share
+    others_share: Share
+
+
+@dataclass
+class GroupView:
+    number: int
+    letter: str
+    size: int
+    agrees_on: list[StatementLine] = field(default_factory=list)
+    apart: list[StatementLine] = field(default_factory=list)
+
+
+@dataclass
+class Row:
+    number: str
+    text: str | None
+    everyone: Share
+    by_group: list[tuple[str, Share]]  # (group letter, its votes)
+
+
+@dataclass
+class MapView:
+    groups: list[GroupView]
+    common_agree: list[Row]
+    common_disagree: list[Row]
+    group_aware: list[Row]
+    rows: list[Row]
+    in_map: int
+    voters: int
+
+
+def _share(counts: dict[str, int] | None) -> Share:
+    if not counts:
+        return NONE
+    return Share(int(counts["A"]), int(counts["D"]), int(counts["S"]))
+
+
+def build(result: dict[str, Any], words: dict[str, str]) -> MapView:
+    """The page's content. ``words``: statement number -> text, for public statements only."""
+    group_votes = result.get("group_votes") or {}
+    n_groups = len(result.get("group_centres") or [])
+    groups_of = result.get("groups") or {}
+    sizes = [0] * n_groups
+    for g in groups_of.values():
+        if 0 <= int(g) < n_groups:
+            sizes[int(g)] += 1
+    statements = [str(s) for s in (result.get("pca") or {}).get("statements", [])]
+
+    def share(g: int, s: str) -> Share:
+        return _share((group_votes.get(str(g)) or {}).get(s))
+
+    def everyone(s: str) -> Share:
+        parts = [share(g, s) for g in range(n_groups)]
+        return Share(*(sum(getattr(p, k) for p in parts) for k in ("agree", "disagree", "seen")))
+
+    def others(g: int, s: str) -> Share:
+        parts = [share(h, s) for h in range(n_groups) if h != g]
+        return Share(*(sum(getattr(p, k) for p in parts) for k in ("agree", "disagree", "seen")))
+
+    def row(s: str) -> Row:
+        return Row(
+            s, words.get(s), everyone(s), [(group_letter(g), share(g, s)) for g in range(n_groups)]
+        )
+
+    groups: list[GroupView] = []
+    for g in range(n_groups):
+        view = GroupView(g, group_letter(g), sizes[g])
+        for stat in (result.get("repness_detail") or {}).get(str(g), []):
+            s = str(stat["statement"])
+            if s not in words:
+                continue
+            line = StatementLine(s, words[s], stat["direction"], share(g, s), others(g, s))
+            view.apart.append(line)
+            if stat["direction"] == "agree":
+                view.agrees_on.append(line)
+        groups.append(view)
+
+    consensus = result.get("consensus_detail") or {}
+    common_agree = [row(str(c["statement"])) for c in consensus.get("agree", [])]
+    common_disagree = [row(str(c["statement"])) for c in consensus.get("disagree", [])]
+    gac = result.get("group_aware_consensus") or {}
+    ranked = sorted((s for s in statements if s in words), key=lambda s: -float(gac.get(s, 0)))
+    group_aware = [row(s) for s in ranked[:COMMON_GROUND]] if n_groups > 1 else []
+    rows = [row(s) for s in statements if s in words]
+    return MapView(
+        groups=groups,
+        common_agree=[r for r in common_agree if r.text is not None],
+        common_disagree=[r for r in common_disagree if r.text is not None],
+        group_aware=group_aware,
+        rows=rows,
+        in_map=len(groups_of),
+        voters=len(result.get("projections") or {}),
+    )
