@@ -8,8 +8,9 @@ one door the rest of the platform uses (``services``), so each is an entry in th
 Export writes the same layout from heard's rows: statements as comments, the whole vote
 history as votes.csv, current votes per person with heard's own opinion group as
 participants-votes.csv, and a summary. Imported people keep their Pol.is ids; others are
-numbered in order of first appearance. ``scope="public"`` withholds the words of rejected
-statements, as every public output does (decision 11); withdrawn words are gone in both scopes.
+numbered in order of first appearance. ``scope="public"`` withholds the words the site does not
+show (rejected statements, and those still waiting in a strict conversation), as every public
+output does (decision 11); withdrawn words are gone in both scopes.
 """
 
 from __future__ import annotations
@@ -75,9 +76,10 @@ def import_conversation(
     topic: str | None = None,
 ) -> Conversation:
     """One transaction: the conversation, its people, statements and votes, or nothing."""
-    for comment in data.comments:
-        if not comment.id.isdigit():
-            raise OpenDataError(f"comment-id {comment.id!r} is not a whole number")
+    problems = import_problems(data)
+    if problems:
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise OpenDataError("; ".join(problems[:10]) + more)
     now = timezone.now()
     with transaction.atomic():
         conversation = services.create_conversation(
@@ -114,16 +116,45 @@ def import_conversation(
             if status == Statement.Status.REJECTED:
                 services.moderate_statement(statement, status, by=by, reason=_(REJECTED_REASON))
             statements[comment.id] = statement
+        # In time order (the file's order among equal times): the last vote by time is the
+        # current one, as the reader and the map take it.
+        in_time = sorted(data.votes, key=lambda v: v.at_ms if v.at_ms is not None else 0)
         services.cast_votes(
             conversation,
             (
                 NewVote(people[v.voter], statements[v.statement], v.value, _moment(v.at_ms, now))
-                for v in data.votes
+                for v in in_time
             ),
             channel=Channel.IMPORT,
             keep_repeats=True,
         )
     return conversation
+
+
+MAX_NUMBER = 2**31 - 1  # a statement number is a PositiveIntegerField (PostgreSQL's integer)
+MAX_MS = 253_402_300_799_999  # the last millisecond of year 9999, the latest datetime holds
+
+
+def import_problems(data: PolisConversation) -> list[str]:
+    """What in a well-formed folder heard still cannot keep exactly, each named: checked
+    before anything is written, so a refused import leaves nothing behind."""
+    problems = []
+    for comment in data.comments:
+        where = f"comments.csv comment-id {comment.id}"
+        if not comment.id.isdigit() or int(comment.id) > MAX_NUMBER:
+            problems.append(f"{where}: not a whole number up to {MAX_NUMBER:,}")
+        for problem in services.statement_problems(comment.body):
+            problems.append(f"{where}: {problem}")
+        if comment.created_ms is not None and not 0 <= comment.created_ms <= MAX_MS:
+            problems.append(f"{where}: timestamp {comment.created_ms} is not a date")
+    for voter in {v.voter for v in data.votes} | {c.author for c in data.comments if c.author}:
+        if len(voter) > ImportedParticipant._meta.get_field("external_id").max_length:
+            problems.append(f"participant id {voter[:20]}...: longer than 100 characters")
+    for vote in data.votes:
+        if vote.at_ms is not None and not 0 <= vote.at_ms <= MAX_MS:
+            problems.append(f"votes.csv: timestamp {vote.at_ms} is not a date")
+            break
+    return problems
 
 
 def _people(conversation: Conversation, data: PolisConversation) -> dict[str, Participant]:
@@ -192,9 +223,12 @@ def export_conversation(conversation: Conversation, *, scope: str = "full") -> P
     ]
     # Pol.is's agrees/disagrees count rows of the vote history, not only current votes.
     rows = Counter((v.statement, v.value) for v in votes)
+    # The public reads only the words the site shows: not rejected ones, and not ones still
+    # waiting for the team in a strict conversation.
+    public_words = set(queries.shown(conversation).values_list("number", flat=True))
     comments = []
     for s in conversation.statements.order_by("number"):
-        withheld = s.is_withdrawn or (scope == "public" and s.status == Statement.Status.REJECTED)
+        withheld = s.is_withdrawn or (scope == "public" and s.number not in public_words)
         author = s.external_author or (voter.get(s.author_id) if s.author_id else None)
         comments.append(
             PolisComment(

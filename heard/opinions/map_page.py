@@ -23,10 +23,16 @@ Share = VoteCounts
 NONE = Share(0, 0, 0)
 
 
+AGREES_ON = 5  # statements listed as what a group agrees on
+AGREES_SHARE = 0.6  # ... each agreed with by at least this share of the group who saw it
+AGREES_SEEN = 3  # ... and seen by at least this many of them
+
+
 @dataclass(frozen=True)
 class StatementLine:
     number: str
     text: str | None  # None: its words are not public (the map leaves such statements out)
+    language: str
     direction: str  # "agree" or "disagree": what the group does more than the others
     group_share: Share
     others_share: Share
@@ -45,8 +51,18 @@ class GroupView:
 class Row:
     number: str
     text: str | None
-    everyone: Share
+    language: str
+    everyone: Share  # everyone in a group (people not yet in the map are not counted)
     by_group: list[tuple[str, Share]]  # (group letter, its votes)
+    # For consensus statements: (how many agreed or disagreed, of how many who saw it), over
+    # everyone who voted, in the map or not, as the consensus is chosen.
+    overall: tuple[int, int] | None = None
+
+    @property
+    def overall_percent(self) -> int:
+        if not self.overall or not self.overall[1]:
+            return 0
+        return round(100 * self.overall[0] / self.overall[1])
 
 
 @dataclass
@@ -66,8 +82,9 @@ def _share(counts: dict[str, int] | None) -> Share:
     return Share(int(counts["A"]), int(counts["D"]), int(counts["S"]))
 
 
-def build(result: dict[str, Any], words: dict[str, str]) -> MapView:
-    """The page's content. ``words``: statement number -> text, for public statements only."""
+def build(result: dict[str, Any], words: dict[str, tuple[str, str]]) -> MapView:
+    """The page's content. ``words``: statement number -> (text, language), for the
+    statements the public may read only."""
     group_votes = result.get("group_votes") or {}
     n_groups = len(result.get("group_centres") or [])
     groups_of = result.get("groups") or {}
@@ -88,10 +105,15 @@ def build(result: dict[str, Any], words: dict[str, str]) -> MapView:
         parts = [share(h, s) for h in range(n_groups) if h != g]
         return Share(*(sum(getattr(p, k) for p in parts) for k in ("agree", "disagree", "seen")))
 
-    def row(s: str) -> Row:
-        return Row(
-            s, words.get(s), everyone(s), [(group_letter(g), share(g, s)) for g in range(n_groups)]
-        )
+    def text(s: str) -> str | None:
+        return words[s][0] if s in words else None
+
+    def language(s: str) -> str:
+        return words[s][1] if s in words else ""
+
+    def row(s: str, overall: tuple[int, int] | None = None) -> Row:
+        by_group = [(group_letter(g), share(g, s)) for g in range(n_groups)]
+        return Row(s, text(s), language(s), everyone(s), by_group, overall)
 
     groups: list[GroupView] = []
     for g in range(n_groups):
@@ -100,15 +122,33 @@ def build(result: dict[str, Any], words: dict[str, str]) -> MapView:
             s = str(stat["statement"])
             if s not in words:
                 continue
-            line = StatementLine(s, words[s], stat["direction"], share(g, s), others(g, s))
-            view.apart.append(line)
-            if stat["direction"] == "agree":
-                view.agrees_on.append(line)
+            view.apart.append(
+                StatementLine(s, text(s), language(s), stat["direction"], share(g, s), others(g, s))
+            )
+        # What the group agrees on, whether or not others do: its highest agreement shares.
+        agreed = [
+            s
+            for s in statements
+            if s in words
+            and share(g, s).seen >= AGREES_SEEN
+            and share(g, s).agree >= AGREES_SHARE * share(g, s).seen
+        ]
+        agreed.sort(key=lambda s: -(share(g, s).agree + 1) / (share(g, s).seen + 2))
+        view.agrees_on = [
+            StatementLine(s, text(s), language(s), "agree", share(g, s), others(g, s))
+            for s in agreed[:AGREES_ON]
+        ]
         groups.append(view)
 
     consensus = result.get("consensus_detail") or {}
-    common_agree = [row(str(c["statement"])) for c in consensus.get("agree", [])]
-    common_disagree = [row(str(c["statement"])) for c in consensus.get("disagree", [])]
+    common_agree = [
+        row(str(c["statement"]), (c["n_success"], c["n_trials"]))
+        for c in consensus.get("agree", [])
+    ]
+    common_disagree = [
+        row(str(c["statement"]), (c["n_success"], c["n_trials"]))
+        for c in consensus.get("disagree", [])
+    ]
     gac = result.get("group_aware_consensus") or {}
     ranked = sorted((s for s in statements if s in words), key=lambda s: -float(gac.get(s, 0)))
     group_aware = [row(s) for s in ranked[:COMMON_GROUND]] if n_groups > 1 else []

@@ -1,7 +1,7 @@
 """The opinion map in the platform: queue an update, run it incrementally, keep it.
 
 A map is a ``MapSnapshot``. Each update starts from the engine state kept with the last
-finished snapshot and reads only the vote rows written since (``last_vote_id``), so a
+finished snapshot and reads only the vote rows recorded since (``last_log_index``), so a
 conversation with a million votes is not re-read on every vote: the engine's own incremental
 update (``OpinionMap.update``) does the rest. Every computation is an entry in the record with
 the engine's version, the hash of its input and the hash of its result, so anyone can rerun it.
@@ -12,6 +12,7 @@ of votes makes one update, not one per vote.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from typing import Any
@@ -45,20 +46,46 @@ def excluded_statements(conversation: Conversation) -> tuple[set[str], set[str]]
     return out, meta
 
 
-def schedule(conversation: Conversation) -> MapSnapshot | None:
-    """Queue an update unless one is already waiting; returns the waiting snapshot."""
-    waiting = conversation.snapshots.filter(status=MapSnapshot.Status.QUEUED).first()
-    if waiting is not None:
-        return waiting
-    return request_map(conversation)
+STALE_AFTER = dt.timedelta(minutes=15)  # a queued or running update this old is given up
+
+
+def schedule(conversation: Conversation) -> MapSnapshot:
+    """Queue an update unless one is already waiting; returns the waiting snapshot.
+
+    Checked under the conversation's lock, so two votes at once queue one update. An update
+    queued or running for longer than ``STALE_AFTER`` (a worker that died with it) is marked
+    failed and a new one queued, so the map never stops following the votes.
+    """
+    with transaction.atomic():
+        Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
+        _give_up_stale(conversation)
+        waiting = conversation.snapshots.filter(status=MapSnapshot.Status.QUEUED).first()
+        if waiting is not None:
+            return waiting
+        return request_map(conversation)
+
+
+def _give_up_stale(conversation: Conversation) -> None:
+    old = timezone.now() - STALE_AFTER
+    conversation.snapshots.filter(
+        status__in=[MapSnapshot.Status.QUEUED, MapSnapshot.Status.RUNNING], created_at__lt=old
+    ).update(
+        status=MapSnapshot.Status.FAILED,
+        error="Given up: not finished within 15 minutes (the worker may have stopped).",
+    )
+
+
+def _new_snapshot(conversation: Conversation) -> MapSnapshot:
+    """A queued snapshot numbered after the last (call inside a transaction)."""
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
+    last = conversation.snapshots.aggregate(n=Max("number"))["n"] or 0
+    return MapSnapshot.objects.create(conversation=conversation, number=last + 1)
 
 
 def request_map(conversation: Conversation) -> MapSnapshot:
     """Queue an update of the map on the worker (numbered after the last snapshot)."""
     with transaction.atomic():
-        Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
-        last = conversation.snapshots.aggregate(n=Max("number"))["n"] or 0
-        snapshot = MapSnapshot.objects.create(conversation=conversation, number=last + 1)
+        snapshot = _new_snapshot(conversation)
 
         def enqueue() -> None:
             from heard.opinions.tasks import compute_map
@@ -84,13 +111,15 @@ def _previous(snapshot: MapSnapshot) -> MapSnapshot | None:
 
 
 def _new_votes(conversation: Conversation, after: int):
-    """Vote rows (history included, in the order written) after row ``after``, in batches."""
-    rows = Vote.objects.filter(statement__conversation=conversation).order_by("pk")
+    """Vote rows (history included) recorded after record index ``after``, in record order,
+    in batches."""
+    rows = Vote.objects.filter(statement__conversation=conversation, log_index__isnull=False)
+    rows = rows.order_by("log_index")
     last = after
     while True:
         batch = list(
-            rows.filter(pk__gt=last).values_list(
-                "pk", "participant__public_id", "statement__number", "value", "cast_at"
+            rows.filter(log_index__gt=last).values_list(
+                "log_index", "participant__public_id", "statement__number", "value", "cast_at"
             )[:_BATCH]
         )
         if not batch:
@@ -120,11 +149,15 @@ def compute_snapshot(snapshot_id: int) -> dict[str, Any]:
 def _compute(snapshot: MapSnapshot) -> dict[str, Any]:
     conversation = snapshot.conversation
     previous = _previous(snapshot)
+    opinion_map, last_vote = None, -1
     if previous is not None:
-        opinion_map = load_state(bytes(previous.state))
-        last_vote = previous.last_vote_id
-    else:
-        opinion_map, last_vote = OpinionMap(), 0
+        try:
+            opinion_map = load_state(bytes(previous.state))
+            last_vote = previous.last_log_index
+        except ValueError:  # kept by another engine version: start afresh from every vote
+            opinion_map, last_vote = None, -1
+    if opinion_map is None:
+        opinion_map = OpinionMap()
     moderated_out, meta = excluded_statements(conversation)
     opinion_map.set_moderation(moderated_out, meta)
     for batch in _new_votes(conversation, last_vote):
@@ -138,7 +171,7 @@ def _compute(snapshot: MapSnapshot) -> dict[str, Any]:
     result_hash = hashlib.sha256(
         json.dumps(document, sort_keys=True, ensure_ascii=False).encode("utf-8")
     ).hexdigest()
-    provenance = {**result.provenance, "result_hash": result_hash}
+    provenance = {**result.provenance, "replay": False, "result_hash": result_hash}
     now = timezone.now()
     with transaction.atomic():
         entry = record.append(
@@ -159,7 +192,7 @@ def _compute(snapshot: MapSnapshot) -> dict[str, Any]:
         MapSnapshot.objects.filter(pk=snapshot.pk).update(
             status=MapSnapshot.Status.FINISHED,
             computed_at=now,
-            last_vote_id=last_vote,
+            last_log_index=last_vote,
             result=document,
             state=dump_state(opinion_map),
             provenance=provenance,
@@ -176,8 +209,7 @@ def _compute(snapshot: MapSnapshot) -> dict[str, Any]:
 def compute_now(conversation: Conversation) -> MapSnapshot:
     """Queue and run an update in this process (the demo, tests, the command line)."""
     with transaction.atomic():
-        last = conversation.snapshots.aggregate(n=Max("number"))["n"] or 0
-        snapshot = MapSnapshot.objects.create(conversation=conversation, number=last + 1)
+        snapshot = _new_snapshot(conversation)
     compute_snapshot(snapshot.pk)
     snapshot.refresh_from_db()
     return snapshot

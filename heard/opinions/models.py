@@ -278,7 +278,10 @@ class MapSnapshot(models.Model):
     number = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
     computed_at = models.DateTimeField(null=True, blank=True)
-    last_vote_id = models.BigIntegerField(default=0)
+    # The record index of the last vote this map has read: votes are read in record order,
+    # which is commit order (appends take the log's lock), never by row id (ids are handed out
+    # before commit, so a slower transaction could commit a lower id after a map has read past it).
+    last_log_index = models.BigIntegerField(default=-1)
     result = models.JSONField(default=dict, blank=True)
     state = models.BinaryField(null=True, blank=True)
     provenance = models.JSONField(default=dict, blank=True)

@@ -395,8 +395,9 @@ def _id_order(ids: Iterable[str]) -> list[str]:
 
 
 def engine_inputs(conv: PolisConversation) -> dict:
-    """What the engine needs besides the votes: the statements (every comment, in id order,
-    so a statement nobody voted on still has its column), those moderated out (``moderated``
+    """What the engine needs besides the votes: the statements (every comment, in id order;
+    the engine, like Pol.is, gives a statement a column only with its first vote), those
+    moderated out (``moderated``
     -1; 0, not yet moderated, stays in as Pol.is keeps it outside strict moderation) and the
     meta statements."""
     return {

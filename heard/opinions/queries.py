@@ -123,11 +123,15 @@ def latest_map(conversation: Conversation) -> MapSnapshot | None:
 
 def extremity(conversation: Conversation) -> dict[str, float]:
     """Statement number (as a string) -> how far it pulls people apart, from the latest map."""
-    snapshot = latest_map(conversation)
-    if snapshot is None:
-        return {}
-    values = (snapshot.result or {}).get("extremity") or {}
-    return {str(k): float(v) for k, v in values.items()}
+    # Only the one key is read out of the stored map (a JSON path in the database), not the
+    # whole result, which at 10,000 people is megabytes.
+    values = (
+        conversation.snapshots.filter(status=MapSnapshot.Status.FINISHED)
+        .order_by("-number")
+        .values_list("result__extremity", flat=True)
+        .first()
+    )
+    return {str(k): float(v) for k, v in (values or {}).items()}
 
 
 @dataclass(frozen=True)

@@ -228,6 +228,8 @@ def submit(request: HttpRequest, engagement: Engagement, number: int) -> HttpRes
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            if created:  # it comes with its author's agree vote, which the map should see
+                mapping.schedule(conversation)
             if not created:
                 messages.info(request, _("We already had this statement: it is kept once."))
             elif conversation.is_strict:
@@ -263,6 +265,7 @@ def withdraw(request: HttpRequest, engagement: Engagement, number: int, sn: int)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
+            mapping.schedule(statement.conversation)  # the map leaves it out from now on
             messages.success(
                 request,
                 _("Withdrawn. The words are destroyed; the record shows that they were withdrawn."),
@@ -325,8 +328,10 @@ def opinion_map(request: HttpRequest, engagement: Engagement, number: int) -> Ht
     if snapshot is not None:
         result = snapshot.result or {}
         words = {
-            str(s.number): s.text
-            for s in queries.shown(conversation).only("number", "text", "conversation")
+            str(number): (text, language)
+            for number, text, language in queries.shown(conversation).values_list(
+                "number", "text", "language"
+            )
         }
         you = participant.public_id if participant else None
         view = map_page.build(result, words)
@@ -473,6 +478,7 @@ def moderate(request: HttpRequest, engagement: Engagement, number: int, sn: int)
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            mapping.schedule(statement.conversation)  # the map follows moderation, as Pol.is's
             if decision == Statement.Status.REJECTED:
                 messages.success(
                     request,
@@ -496,11 +502,9 @@ def tallies(request: HttpRequest, engagement: Engagement, number: int) -> HttpRe
     hui and statement corrects the first (both are kept)."""
     conversation = _conversation(engagement, number)
     hui_list = list(engagement.hui.order_by("starts_at"))
-    open_statements = list(
-        conversation.statements.filter(withdrawn_at__isnull=True).exclude(
-            status=Statement.Status.REJECTED
-        )
-    )
+    # Only statements people can see: a facilitator must not read words still waiting for the
+    # team in a strict conversation (nor could a room vote on them).
+    open_statements = list(queries.shown(conversation))
     initial = {k: request.GET[k] for k in ("hui", "statement") if k in request.GET}
     form = TallyForm(
         request.POST or None, initial=initial, hui_list=hui_list, statements=open_statements

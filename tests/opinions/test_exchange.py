@@ -195,3 +195,29 @@ def test_the_import_and_export_commands(tmp_path):
             "--out",
             str(out),
         )
+
+
+@pytest.mark.django_db
+def test_public_export_withholds_words_still_waiting_in_a_strict_conversation():
+    world = make_world()  # strict
+    voter = world.participant(world.voter)
+    waiting, _ = services.submit_statement(world.conversation, voter, "SECRET pending words")
+    public = exchange.export_conversation(world.conversation, scope="public")
+    full = exchange.export_conversation(world.conversation)
+    assert "SECRET pending words" not in {c.body for c in public.comments}
+    assert "SECRET pending words" in {c.body for c in full.comments}
+    assert waiting.status == Statement.Status.PENDING
+
+
+@pytest.mark.django_db
+def test_an_import_heard_cannot_keep_exactly_is_refused_with_every_reason(tmp_path):
+    folder = polis_folder(tmp_path)
+    data = read_conversation(folder)
+    data.comments[0] = PolisComment("99999999999999999999", "0", "Too big a number", T0, 1, 0, 0)
+    data.comments[1] = PolisComment("1", "1", "x" * 5000, T0, 1, 0, 0)
+    data.votes = [v for v in data.votes if v.statement != "0"]
+    engagement = factories.make_engagement(Phase.LISTEN)
+    with pytest.raises(OpenDataError) as refused:
+        exchange.import_conversation(engagement, data, source="bad")
+    assert "99999999999999999999" in str(refused.value) and "comment-id 1" in str(refused.value)
+    assert not engagement.conversations.exists()

@@ -75,7 +75,7 @@ def test_a_vote_queues_one_update_that_the_worker_runs_into_the_record(client):
     snapshot = MapSnapshot.objects.get()
     assert snapshot.status == MapSnapshot.Status.FINISHED, snapshot.error
     assert snapshot.result["groups"] and len(snapshot.result["group_centres"]) == 2
-    assert snapshot.last_vote_id == Vote.objects.order_by("-pk").first().pk
+    assert snapshot.last_log_index == Vote.objects.order_by("-log_index").first().log_index
     entry = LogEntry.objects.get(index=snapshot.log_index)
     assert entry.kind == "opinion.map_computed"
     assert snapshot.provenance["input_hash"] in bytes(entry.leaf).decode()
@@ -174,3 +174,38 @@ def test_before_any_map_the_page_says_so(client):
     page = client.get(reverse("opinion_map", args=[world.engagement.slug, 1]))
     assert page.status_code == 200
     assert "There is no map yet" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_moderation_queues_an_update_and_a_stale_one_is_given_up(client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    world = make_world()
+    voter = Participant.objects.get(engagement=world.engagement, user=world.voter)
+    statement, _ = services.submit_statement(world.conversation, voter, "A new thought.")
+    client.force_login(world.team)
+    url = reverse("statement_moderate", args=[world.engagement.slug, 1, statement.number])
+    response = client.post(url, {"decision": "accepted"})
+    assert response.status_code == 302
+    waiting = MapSnapshot.objects.get(status=MapSnapshot.Status.QUEUED)
+    # A worker died with it: after 15 minutes the next vote gives it up and queues anew.
+    MapSnapshot.objects.filter(pk=waiting.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=20)
+    )
+    fresh = mapping.schedule(world.conversation)
+    assert fresh.pk != waiting.pk
+    waiting.refresh_from_db()
+    assert waiting.status == MapSnapshot.Status.FAILED and "15 minutes" in waiting.error
+
+
+@pytest.mark.django_db
+def test_facilitators_are_not_offered_statements_waiting_for_the_team(client):
+    world = make_world()  # strict moderation
+    voter = Participant.objects.get(engagement=world.engagement, user=world.voter)
+    services.submit_statement(world.conversation, voter, "Words the team has not read yet")
+    client.force_login(world.facilitator)
+    page = client.get(reverse("tallies", args=[world.engagement.slug, 1])).content.decode()
+    assert world.seeds[0].text[:30] in page
+    assert "Words the team has not read yet" not in page

@@ -324,3 +324,21 @@ def test_replaying_small_random_conversations_always_finishes(seed):
     result = compute(votes, replay=True)
     assert set(result.groups) <= set(result.in_map)
     assert 0 <= result.group_count <= 5
+
+
+def test_a_k_out_of_this_updates_range_is_never_returned():
+    """When base clusters shrink (k-means drops empty ones), groupings for a k above the new
+    range name base clusters that no longer exist: they are dropped, not returned."""
+    votes, _ = camps(3, per_camp=25, statements=30, seed=7)
+    opinion_map = OpinionMap()
+    opinion_map.add_votes(votes)
+    opinion_map.update()
+    state = opinion_map._state
+    assert max(state.groups_by_k) == 5
+    state.smoother.smoothed_k = 5
+    state.smoother.last_k = 5
+    fewer = state.base[:20]  # 2 + 20 // 12 = 3: k = 2..3 only
+    groups = opinion_map._groups(fewer)
+    alive = {c.id for c in fewer}
+    assert {b for g in groups for b in g.members.tolist()} <= alive
+    assert max(state.groups_by_k) == 3

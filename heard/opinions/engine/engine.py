@@ -52,7 +52,9 @@ class Parameters:
     base_k: int = 100
     max_groups: int = 5
     base_iters: int = 100
-    group_iters: int = 100
+    # Pol.is passes :cluster-iters 100, but its k-means reads :max-iters (default 20), so its
+    # groupings run at most 20 rounds; heard keeps what Pol.is does.
+    group_iters: int = 20
     group_k_buffer: int = 4  # updates a new k must win in a row before the map takes it
     replay_window: float = 60.0  # seconds of votes per update when replaying history
 
@@ -243,6 +245,10 @@ class OpinionMap:
             for g, cluster in enumerate(clustering):
                 labels[np.isin(ids, cluster.members)] = g
             scored[k] = km.silhouette(centres, labels)
+        # Keep only this update's range of k (as Pol.is does): a k computed when there were
+        # more base clusters names base clusters that may no longer exist.
+        for stale in [k for k in state.groups_by_k if k > max_k]:
+            del state.groups_by_k[stale]
         if not scored:
             return [km.Cluster(0, ids, centres.mean(axis=0))]
         # The best k; on a tie the larger, as Clojure's max-key returns the last.
@@ -250,7 +256,9 @@ class OpinionMap:
         if fresh:
             state.smoother = _Smoother()
         chosen = state.smoother.choose(best_k, p.group_k_buffer)
-        return state.groups_by_k.get(chosen) or state.groups_by_k[best_k]
+        if chosen not in state.groups_by_k:  # the smoothed k is out of range now
+            state.smoother.smoothed_k = chosen = best_k
+        return state.groups_by_k[chosen]
 
     def _result(
         self,
@@ -450,7 +458,7 @@ def dump_state(opinion_map: OpinionMap) -> bytes:
     }
     n = matrix.size
     buffer = io.BytesIO()
-    np.savez_compressed(
+    np.savez(  # uncompressed: an update writes it every time, and speed matters more
         buffer,
         meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
         rows=matrix._rows[:n],
@@ -469,8 +477,11 @@ def load_state(data: bytes) -> OpinionMap:
 
     with np.load(io.BytesIO(data), allow_pickle=False) as stored:
         meta = json.loads(bytes(stored["meta"]).decode("utf-8"))
-        if meta.get("format") != _STATE_FORMAT:
-            raise ValueError(f"unknown opinion-map state format {meta.get('format')!r}")
+        if meta.get("format") != _STATE_FORMAT or meta.get("version") != ENGINE_VERSION:
+            raise ValueError(
+                f"opinion-map state of format {meta.get('format')!r}, engine "
+                f"{meta.get('version')!r}; this is engine {ENGINE_VERSION}: recompute afresh"
+            )
         opinion_map = OpinionMap(
             moderated_out=meta["moderated_out"],
             meta=meta["meta"],

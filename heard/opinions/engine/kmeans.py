@@ -97,9 +97,12 @@ def _clean_start(
     centres, counts = _centres(points, labels, len(previous), weights)
     alive = np.flatnonzero(counts > 0)
     if len(alive) == 0:
-        return _centres(points, np.zeros(len(ids), dtype=np.int64), 1, weights)[0], [
-            max(cluster_ids, default=-1) + 1
-        ]
+        # None of the old members is here: one cluster of everything, then split as below.
+        labels = np.zeros(len(ids), dtype=np.int64)
+        previous = [Cluster(max(cluster_ids, default=-1) + 1, ids, np.zeros(2))]
+        cluster_ids = [previous[0].id]
+        centres, counts = _centres(points, labels, 1, weights)
+        alive = np.array([0])
     # Merge coinciding centres: relabel to the first of each, keep the larger one's id.
     keep: dict[tuple[float, float], int] = {}
     remap = np.full(len(previous), -1, dtype=np.int64)
@@ -113,7 +116,6 @@ def _clean_start(
     compact = np.full(len(previous), -1, dtype=np.int64)
     compact[order] = np.arange(len(order))
     labels = np.where(labels >= 0, compact[np.maximum(remap[labels], 0)], -1)
-    labels[labels >= 0] = labels[labels >= 0]  # (kept for clarity: -1 stays -1)
     live_ids = [cluster_ids[i] for i in order]
     possible = min(k, len(np.unique(_as_keys(points))))
     while True:

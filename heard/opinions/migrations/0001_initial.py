@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('number', models.PositiveIntegerField()),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('computed_at', models.DateTimeField(blank=True, null=True)),
-                ('last_vote_id', models.BigIntegerField(default=0)),
+                ('last_log_index', models.BigIntegerField(default=-1)),
                 ('result', models.JSONField(blank=True, default=dict)),
                 ('state', models.BinaryField(blank=True, null=True)),
                 ('provenance', models.JSONField(blank=True, default=dict)),

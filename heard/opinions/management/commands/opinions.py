@@ -38,7 +38,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from heard.listen.exporting import ExportError, _write_atomically
 from heard.opinions.open_data import (
@@ -153,8 +155,9 @@ class Command(BaseCommand):
             conversation = exchange.import_folder(
                 engagement, options["folder"], topic=options.get("topic")
             )
-        except OpenDataError as error:
-            raise CommandError(f"{error} (nothing was imported)") from error
+        except (OpenDataError, ValidationError, DatabaseError) as error:
+            message = " ".join(getattr(error, "messages", [str(error)]))
+            raise CommandError(f"{options['folder']}: {message} (nothing was imported)") from error
         snapshot = mapping.compute_now(conversation)
         statements = conversation.statements.count()
         votes = Vote.objects.filter(statement__conversation=conversation).count()
