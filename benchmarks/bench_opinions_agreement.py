@@ -74,6 +74,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=0, help="seed for every tool (default 0)")
     parser.add_argument(
+        "--replay-window",
+        type=float,
+        default=None,
+        help="seconds of votes per replayed update for heard (default: the engine's, 60); "
+        "decision 20's sweep ran this from 5 to 86,400",
+    )
+    parser.add_argument(
         "--timeout",
         type=float,
         default=1200,
@@ -93,7 +100,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 # --- The child: one tool on one conversation ------------------------------------------------
 
 
-def child(name: str, system: str, seed: int) -> int:
+def child(name: str, system: str, seed: int, window: float | None = None) -> int:
     from heard.opinions.open_data import engine_inputs, latest_votes, vote_history
 
     conversation = data.load(name)
@@ -108,7 +115,7 @@ def child(name: str, system: str, seed: int) -> int:
         emit(outcome)
         return 0
 
-    from heard.opinions.engine.engine import compute
+    from heard.opinions.engine.engine import Parameters, compute
 
     replay = system == "heard" and conv.has_timestamps
     inputs = {
@@ -118,7 +125,8 @@ def child(name: str, system: str, seed: int) -> int:
     }
     votes = vote_history(conv) if replay else latest_votes(conv)
     started = time.perf_counter()
-    result = compute(votes, **inputs, replay=replay, seed=seed)
+    parameters = Parameters() if window is None else Parameters(replay_window=window)
+    result = compute(votes, **inputs, replay=replay, seed=seed, parameters=parameters)
     seconds = time.perf_counter() - started
     emit(
         {
@@ -158,6 +166,8 @@ def run_conversation(name: str, args: argparse.Namespace) -> dict:
     for system in args.systems:
         print(f"[{name}] {system} ...", flush=True)
         module_args = ["--child", name, system, "--seed", str(args.seed)]
+        if args.replay_window is not None:
+            module_args += ["--replay-window", str(args.replay_window)]
         outcome = run_child(f"benchmarks.bench_{NAME}", module_args, args.timeout)
         entry = {
             key: outcome.get(key)
@@ -254,7 +264,7 @@ def goal_lines(results: dict[str, dict], systems: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.child:
-        return child(args.child[0], args.child[1], args.seed)
+        return child(args.child[0], args.child[1], args.seed, args.replay_window)
     missing = data.missing_data()
     if missing:
         print(f"Benchmark: {NAME}\nskipped: {missing}")
@@ -284,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         "conversations": names,
         "systems": args.systems,
         "seed": args.seed,
+        "replay_window_seconds": args.replay_window or engine.Parameters().replay_window,
         "timeout_seconds_per_run": args.timeout,
         "heard_engine_version": engine.ENGINE_VERSION,
         "red_dwarf": peer_version or f"skipped: {peer_how}",
