@@ -495,6 +495,19 @@ def polis_rows(conv: PolisConversation, *, tz: ZoneInfo) -> dict[str, list[list[
     }
 
 
+def zip_conversation(conv: PolisConversation, *, tz: ZoneInfo, folder_name: str) -> bytes:
+    """The same four files as :func:`write_conversation`, in a zip under ``folder_name/``
+    (the download the site offers)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, rows in polis_rows(conv, tz=tz).items():
+            archive.writestr(f"{folder_name}/{name}", csv_text(rows).encode("utf-8"))
+    return buffer.getvalue()
+
+
 def write_conversation(conv: PolisConversation, folder: Path, *, tz: ZoneInfo) -> list[Path]:
     """Write comments.csv, votes.csv, participants-votes.csv and summary.csv into ``folder``
     (made if missing), each whole or not at all; the human ``datetime`` column in ``tz``.

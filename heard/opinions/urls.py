@@ -18,4 +18,5 @@ urlpatterns = [
     path(_C + "tallies/", views.tallies, name="tallies"),
     path(_C + "map/", views.opinion_map, name="opinion_map"),
     path(_C + "map/update/", views.map_update, name="opinion_map_update"),
+    path(_C + "open-data.zip", views.open_data, name="conversation_open_data"),
 ]

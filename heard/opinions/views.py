@@ -8,7 +8,9 @@ script needed), and a refused form shows the page again with its errors and what
 from __future__ import annotations
 
 import uuid
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -23,7 +25,8 @@ from heard.core.permissions import Action
 from heard.engagements.models import Engagement
 from heard.listen.models import Participant
 from heard.opinions import drawing as drawing_
-from heard.opinions import map_page, mapping, queries, services
+from heard.opinions import exchange, map_page, mapping, queries, services
+from heard.opinions import open_data as open_data_
 from heard.opinions.forms import (
     ConversationForm,
     ModerateForm,
@@ -348,6 +351,25 @@ def opinion_map(request: HttpRequest, engagement: Engagement, number: int) -> Ht
             min_votes=(snapshot.provenance.get("parameters") or {}).get("min_votes", 7),
         )
     return render(request, "opinions/map.html", context)
+
+
+@engagement_view(Action.VIEW_OPINIONS)
+def open_data(request: HttpRequest, engagement: Engagement, number: int) -> HttpResponse:
+    """The conversation in Pol.is's openData layout, zipped: the public scope for everyone;
+    ``?scope=full`` (the rejected statements' words too) for those who may export everything."""
+    conversation = _conversation(engagement, number)
+    scope = "full" if request.GET.get("scope") == "full" else "public"
+    if scope == "full" and not can(request, Action.EXPORT_FULL_DATA):
+        raise PermissionDenied(_("Only the team may download the full data."))
+    name = f"{engagement.slug}-conversation-{conversation.number}-{scope}"
+    data = open_data_.zip_conversation(
+        exchange.export_conversation(conversation, scope=scope),
+        tz=ZoneInfo(settings.TIME_ZONE),
+        folder_name=name,
+    )
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}.zip"'
+    return response
 
 
 @require_POST

@@ -221,3 +221,37 @@ def test_an_import_heard_cannot_keep_exactly_is_refused_with_every_reason(tmp_pa
         exchange.import_conversation(engagement, data, source="bad")
     assert "99999999999999999999" in str(refused.value) and "comment-id 1" in str(refused.value)
     assert not engagement.conversations.exists()
+
+
+@pytest.mark.django_db
+def test_the_site_offers_the_conversation_as_an_open_data_zip(client, tmp_path):
+    import io
+    import zipfile
+
+    from django.urls import reverse
+
+    world = make_world()
+    voter = world.participant(world.voter)
+    services.cast_vote(world.seeds[0], voter, 1)
+    bad, _ = services.submit_statement(world.conversation, voter, "Words the team rejected")
+    services.moderate_statement(bad, Statement.Status.REJECTED, by=world.team, reason="Off topic")
+    url = reverse("conversation_open_data", args=[world.engagement.slug, 1])
+
+    public = client.get(url)
+    assert public.status_code == 200 and public["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(public.content))
+    names = {n.split("/")[-1] for n in archive.namelist()}
+    assert names == {"comments.csv", "votes.csv", "participants-votes.csv", "summary.csv"}
+    archive.extractall(tmp_path / "public")
+    (folder,) = (tmp_path / "public").iterdir()
+    read = read_conversation(folder)
+    assert "Words the team rejected" not in {c.body for c in read.comments}
+    assert (
+        len(read.votes) == Vote.objects.filter(statement__conversation=world.conversation).count()
+    )
+
+    assert client.get(url + "?scope=full").status_code in (302, 403)  # not for the public
+    client.force_login(world.team)
+    full = zipfile.ZipFile(io.BytesIO(client.get(url + "?scope=full").content))
+    comments = next(n for n in full.namelist() if n.endswith("comments.csv"))
+    assert "Words the team rejected" in full.read(comments).decode("utf-8")
