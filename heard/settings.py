@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "heard.record",
     "heard.sense",
     "heard.opinions",
+    "heard.report",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportConfig(AppConfig):
+    name = "heard.report"
+    label = "report"
+    verbose_name = _("Findings report")
