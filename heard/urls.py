@@ -16,4 +16,5 @@ urlpatterns = [
     path("e/<slug:slug>/", include("heard.listen.urls")),
     path("e/<slug:slug>/", include("heard.sense.urls")),
     path("e/<slug:slug>/", include("heard.opinions.urls")),
+    path("e/<slug:slug>/", include("heard.report.urls")),
 ]

@@ -139,6 +139,17 @@ def _tallied(w: World) -> bool:
     return HuiTally.objects.filter(hui=w.hui).exists()
 
 
+def _publish_report(w: World):
+    url = reverse("report_publish", args=[w.engagement.slug])
+    return w.client.post(url, {"change_note": ""})
+
+
+def _report_published(w: World) -> bool:
+    from heard.report.models import ReportVersion
+
+    return ReportVersion.objects.filter(engagement=w.engagement).exists()
+
+
 def _moderated(w: World) -> bool:
     w.contribution.refresh_from_db()
     return w.contribution.is_hidden
@@ -178,6 +189,7 @@ PROBES: dict[Action, Callable[[World], object]] = {
     Action.SUBMIT_STATEMENT: _submit_statement,
     Action.MANAGE_STATEMENTS: _manage_statements,
     Action.RECORD_TALLY: _record_tally,
+    Action.PUBLISH_REPORT: _publish_report,
 }
 
 # Actions whose effect we check beyond the status code.
@@ -190,6 +202,7 @@ EFFECTS: dict[Action, Callable[[World], bool]] = {
     Action.SUBMIT_STATEMENT: _statement_submitted,
     Action.MANAGE_STATEMENTS: _conversation_opened,
     Action.RECORD_TALLY: _tallied,
+    Action.PUBLISH_REPORT: _report_published,
 }
 
 

@@ -58,6 +58,7 @@ class Action(StrEnum):
     SUBMIT_STATEMENT = "submit_statement"
     MANAGE_STATEMENTS = "manage_statements"
     RECORD_TALLY = "record_tally"
+    PUBLISH_REPORT = "publish_report"
 
 
 ALL_PHASES: frozenset[Phase] = frozenset(Phase)
@@ -70,6 +71,11 @@ PLAN_TO_MAKE_SENSE: frozenset[Phase] = frozenset({Phase.PLAN, Phase.LISTEN, Phas
 # Themes are drawn while listening (to see what is emerging), worked on while making sense, and
 # still corrected while the report is written; after that the report stands on them.
 ANALYSING: frozenset[Phase] = frozenset({Phase.LISTEN, Phase.MAKE_SENSE, Phase.REPORT})
+# The report is written and published once sense-making is done; corrections may follow it
+# through every later phase.
+REPORT_AND_AFTER: frozenset[Phase] = frozenset(
+    {Phase.REPORT, Phase.DRAFT, Phase.CHECK_BACK, Phase.ENDORSE, Phase.ADOPT}
+)
 NEVER: frozenset[Phase] = frozenset()
 
 
@@ -114,6 +120,10 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
         "Open conversations, seed statements, accept or reject statements with a public reason"
     ),
     Action.RECORD_TALLY: gettext_noop("Enter a hui's show of hands on a statement"),
+    Action.PUBLISH_REPORT: gettext_noop(
+        "Write the findings report's introduction, next steps and what was left out; order its "
+        "themes; publish it and its corrections"
+    ),
 }
 
 _T, _F, _W, _P, _U = Role.TEAM, Role.FACILITATOR, Role.WORKING_GROUP, Role.PARTICIPANT, Role.PUBLIC
@@ -165,6 +175,8 @@ TABLE: dict[Action, dict[Role, frozenset[Phase]]] = {
     Action.MANAGE_STATEMENTS: {_T: PLAN_TO_MAKE_SENSE},
     # A hui's tally sheet often reaches the team after listening closes, as hui notes do.
     Action.RECORD_TALLY: {_T: LISTEN_AND_AFTER, _F: LISTEN_AND_AFTER},
+    # Published versions are read by anyone who may see the engagement (VIEW_ENGAGEMENT).
+    Action.PUBLISH_REPORT: {_T: REPORT_AND_AFTER},
 }
 
 

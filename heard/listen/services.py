@@ -300,5 +300,10 @@ def withdraw_contribution(contribution: Contribution, *, via: str) -> Contributi
                 "at": events.timestamp(now),
             },
         )
+        # Published findings that quote these words lose them too (heard.report; imported
+        # here because the report is a later stage that reads this one, not the reverse).
+        from heard.report.services import redact_withdrawn
+
+        redact_withdrawn(locked.pk, locked.engagement.slug)
     contribution.refresh_from_db(fields=["text", "salt", "withdrawn_at"])
     return contribution

@@ -53,6 +53,12 @@ class EventType(StrEnum):
     # The opinion map: each computation, with the engine, its parameters' digest, the hash of
     # its input (the votes) and of its result, so anyone can rerun it and compare.
     OPINION_MAP_COMPUTED = "opinion.map_computed"
+    # The findings report (heard.report): each published version, with the SHA-256 of its page
+    # and of its PDF, who published it (a staff pseudonym) and a digest of the change note.
+    REPORT_PUBLISHED = "report.published"
+    # A published version's stored copy loses the words of a contribution since withdrawn:
+    # the version, the contribution, the new page's hash (the published hashes stay as they were).
+    REPORT_REDACTED = "report.redacted"
 
 
 def new_salt() -> bytes:

@@ -160,6 +160,17 @@ class RecordProof:
     size: int
 
 
+@dataclass(frozen=True)
+class Edition:
+    """Which published version this is: printed in it, so a reader holding the page or the PDF
+    knows whether a correction followed (``versions_url`` lists them all)."""
+
+    number: int
+    published_at: dt.datetime
+    change_note: str  # empty for the first version
+    versions_url: str
+
+
 @dataclass
 class Report:
     slug: str
@@ -172,10 +183,23 @@ class Report:
     themes: Themes | None
     conversations: list[ConversationFinding] = field(default_factory=list)
     record: RecordProof | None = None
+    # The team's own words (ReportDraft), printed as plain paragraphs; never a quote.
+    introduction: str = ""
+    next_steps: str = ""
+    left_out: str = ""
+    edition: Edition | None = None
 
     def quotes(self) -> list[Quote]:
         """Every quote of a contribution in the report, in order (the test checks each)."""
         return [q for t in (self.themes.themes if self.themes else []) for q in t.quotes]
+
+
+def in_order(items: list, key, order: list) -> list:
+    """``items`` in the team's ``order`` (a list of keys); those not listed follow in their own
+    order. Keys in ``order`` that match nothing (a theme since merged away) are ignored."""
+    rank = {k: n for n, k in enumerate(order)}
+    listed = sorted((i for i in items if key(i) in rank), key=lambda i: rank[key(i)])
+    return listed + [i for i in items if key(i) not in rank]
 
 
 def flatten(mapping: dict, prefix: str = "") -> list[tuple[str, str]]:

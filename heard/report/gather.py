@@ -22,6 +22,7 @@ from heard.plan.models import Hui
 from heard.record import keys
 from heard.record import services as record
 from heard.report import content as c
+from heard.report.models import ReportDraft
 from heard.sense import queries as sense_queries
 from heard.sense.models import KeyQuote, ThemeRun
 
@@ -163,11 +164,13 @@ def quote_of(contribution: Contribution, start: int, length: int) -> c.Quote | N
     )
 
 
-def themes(engagement: Engagement) -> c.Themes | None:
+def themes(engagement: Engagement, order: list[int] | None = None) -> c.Themes | None:
+    """The latest finished run's standing themes, in the team's ``order`` (theme ids) when set:
+    themes it does not list follow in the engine's order."""
     run: ThemeRun | None = sense_queries.latest_done_run(engagement)
     if run is None:
         return None
-    standing = list(sense_queries.active_themes(run))
+    standing = c.in_order(list(sense_queries.active_themes(run)), lambda t: t.pk, order or [])
     key_quotes = (
         KeyQuote.objects.filter(theme__in=standing)
         .select_related("contribution", "contribution__participant__hui")
@@ -273,7 +276,10 @@ def record_proof() -> c.RecordProof | None:
     return c.RecordProof(checkpoint=note, vkey=keys.vkey(), size=checkpoint.size)
 
 
-def gather(engagement: Engagement) -> c.Report:
+def gather(engagement: Engagement, *, edition: c.Edition | None = None) -> c.Report:
+    """The report as the data stands now, with the team's texts and theme order (if they
+    wrote any) and, when publishing, which version this is."""
+    draft = ReportDraft.objects.filter(engagement=engagement).first() or ReportDraft()
     who = breakdowns(engagement)
     return c.Report(
         slug=engagement.slug,
@@ -283,7 +289,11 @@ def gather(engagement: Engagement) -> c.Report:
         generated_at=timezone.now(),
         how=how_we_listened(engagement, who),
         who=who,
-        themes=themes(engagement),
+        themes=themes(engagement, draft.theme_order),
         conversations=conversations(engagement),
         record=record_proof(),
+        introduction=draft.introduction,
+        next_steps=draft.next_steps,
+        left_out=draft.left_out,
+        edition=edition,
     )
