@@ -107,3 +107,15 @@ def run_reddwarf(
             for row in result.consensus.get(direction, [])
         ],
     }
+
+
+def systems_with_peer(systems: list[str], *, install: bool) -> tuple[list[str], str | None, str]:
+    """``systems`` without red-dwarf when it cannot run (saying why), with its version and how
+    it came to be there: the one rule both opinion benchmarks follow."""
+    if "red-dwarf" not in systems:
+        return systems, None, "not asked for"
+    version, how = ensure_reddwarf(install=install)
+    if version is None:
+        print(f"red-dwarf skipped: {how}")
+        systems = [s for s in systems if s != "red-dwarf"]
+    return systems, version, how

@@ -37,7 +37,7 @@ import time
 from benchmarks import _opinions_data as data
 from benchmarks._app import start_run, text_table
 from benchmarks._child import emit, run_child
-from benchmarks._opinions_peer import ensure_reddwarf
+from benchmarks._opinions_peer import systems_with_peer
 from benchmarks._opinions_score import score
 
 NAME = "opinions_agreement"
@@ -281,14 +281,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Benchmark: {NAME}\nFAILED: heard's opinion engine does not import: {error}")
         return 1
 
-    peer_version, peer_how = None, "not asked for"
-    if "red-dwarf" in args.systems:
-        peer_version, peer_how = ensure_reddwarf(install=not args.no_install)
-        if peer_version is None:
-            print(f"red-dwarf skipped: {peer_how}")
-            args.systems = [s for s in args.systems if s != "red-dwarf"]
-            if not args.systems:
-                return 0
+    args.systems, peer_version, peer_how = systems_with_peer(
+        args.systems, install=not args.no_install
+    )
+    if not args.systems:
+        return 0
 
     parameters = {
         "conversations": names,

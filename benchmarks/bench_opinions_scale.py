@@ -30,7 +30,7 @@ import time
 
 from benchmarks._app import start_run, text_table
 from benchmarks._child import emit, rss_bytes, run_child
-from benchmarks._opinions_peer import ensure_reddwarf
+from benchmarks._opinions_peer import systems_with_peer
 
 NAME = "opinions_scale"
 SYSTEMS = ("heard", "heard-incremental", "red-dwarf")
@@ -219,12 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError as error:
         print(f"Benchmark: {NAME}\nFAILED: heard's opinion engine does not import: {error}")
         return 1
-    peer_version, peer_how = None, "not asked for"
-    if "red-dwarf" in args.systems:
-        peer_version, peer_how = ensure_reddwarf(install=not args.no_install)
-        if peer_version is None:
-            print(f"red-dwarf skipped: {peer_how}")
-            args.systems = [s for s in args.systems if s != "red-dwarf"]
+    args.systems, peer_version, peer_how = systems_with_peer(
+        args.systems, install=not args.no_install
+    )
 
     parameters = {
         "participants": args.participants,

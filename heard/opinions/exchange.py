@@ -188,18 +188,17 @@ def _people(conversation: Conversation, data: PolisConversation) -> dict[str, Pa
 # --- export --------------------------------------------------------------------------------------
 
 
-def _voter_ids(conversation: Conversation) -> dict[int, str]:
+def _voter_ids(conversation: Conversation, voters_in_order: list[int]) -> dict[int, str]:
     """Participant pk -> the id written for them: their Pol.is id when imported, otherwise the
-    next free whole number in order of first appearance (so ids never clash)."""
+    next free whole number in order of first appearance (so ids never clash). ``voters_in_order``:
+    the vote history's participants, in the order written."""
     imported = dict(conversation.imported_participants.values_list("participant_id", "external_id"))
     used = {int(x) for x in imported.values() if x.isdigit()}
     ids = dict(imported)
     counter = 0
-    order = list(
-        Vote.objects.filter(statement__conversation=conversation)
-        .order_by("cast_at", "pk")
-        .values_list("participant_id", flat=True)
-    ) + list(conversation.statements.exclude(author=None).values_list("author_id", flat=True))
+    order = voters_in_order + list(
+        conversation.statements.exclude(author=None).values_list("author_id", flat=True)
+    )
     for pk in order:
         if pk in ids:
             continue
@@ -214,12 +213,15 @@ def export_conversation(conversation: Conversation, *, scope: str = "full") -> P
     """The conversation as openData (see the module docstring for ``scope``)."""
     if scope not in ("full", "public"):
         raise ValueError("scope is 'full' or 'public'")
-    voter = _voter_ids(conversation)
-    votes = [
-        PolisVote(str(number), voter[pk], value, round(at.timestamp() * 1000))
-        for pk, number, value, at in Vote.objects.filter(statement__conversation=conversation)
+    history = list(
+        Vote.objects.filter(statement__conversation=conversation)
         .order_by("cast_at", "pk")
         .values_list("participant_id", "statement__number", "value", "cast_at")
+    )  # read once: it gives both the voters' order and the rows
+    voter = _voter_ids(conversation, [row[0] for row in history])
+    votes = [
+        PolisVote(str(number), voter[pk], value, round(at.timestamp() * 1000))
+        for pk, number, value, at in history
     ]
     # Pol.is's agrees/disagrees count rows of the vote history, not only current votes.
     rows = Counter((v.statement, v.value) for v in votes)

@@ -97,13 +97,15 @@ def build(result: dict[str, Any], words: dict[str, tuple[str, str]]) -> MapView:
     def share(g: int, s: str) -> Share:
         return _share((group_votes.get(str(g)) or {}).get(s))
 
-    def everyone(s: str) -> Share:
-        parts = [share(g, s) for g in range(n_groups)]
+    def total(s: str, *, leaving_out: int | None = None) -> Share:
+        parts = [share(h, s) for h in range(n_groups) if h != leaving_out]
         return Share(*(sum(getattr(p, k) for p in parts) for k in ("agree", "disagree", "seen")))
 
+    def everyone(s: str) -> Share:
+        return total(s)
+
     def others(g: int, s: str) -> Share:
-        parts = [share(h, s) for h in range(n_groups) if h != g]
-        return Share(*(sum(getattr(p, k) for p in parts) for k in ("agree", "disagree", "seen")))
+        return total(s, leaving_out=g)
 
     def text(s: str) -> str | None:
         return words[s][0] if s in words else None
