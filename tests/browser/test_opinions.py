@@ -77,3 +77,20 @@ def test_voting_by_keyboard_is_accessible(page, live_server, login):
     login(world.facilitator)
     page.goto(live_server.url + reverse("tallies", args=[slug, number]))
     check(page, "tallies")
+
+
+def test_the_map_page_is_accessible_and_fits_a_phone(page, live_server, login):
+    """The map with its groups and shares, checked by axe, with no sideways scrolling at 360 px
+    (a share's words once forced its column wider than the screen)."""
+    from heard.opinions import mapping
+    from tests.opinions.test_map import _camps
+
+    world = make_world()
+    participants, _camp = _camps(world)
+    mapping.compute_now(world.conversation)
+    login(participants[0].user)
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(live_server.url + reverse("opinion_map", args=[world.engagement.slug, 1]))
+    expect(page.locator("svg[role=img]")).to_be_visible()
+    check(page, "opinion map")
+    assert not page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
