@@ -71,8 +71,9 @@ PLAN_TO_MAKE_SENSE: frozenset[Phase] = frozenset({Phase.PLAN, Phase.LISTEN, Phas
 # Themes are drawn while listening (to see what is emerging), worked on while making sense, and
 # still corrected while the report is written; after that the report stands on them.
 ANALYSING: frozenset[Phase] = frozenset({Phase.LISTEN, Phase.MAKE_SENSE, Phase.REPORT})
-# The report is written and published once sense-making is done; corrections may follow it
-# through every later phase.
+# Findings are published once sense-making is done, and corrections follow through every later
+# phase. The team may publish from listening on: a report published before these phases is an
+# interim one ("what we have heard so far") and says so on its face (heard.report.services).
 REPORT_AND_AFTER: frozenset[Phase] = frozenset(
     {Phase.REPORT, Phase.DRAFT, Phase.CHECK_BACK, Phase.ENDORSE, Phase.ADOPT}
 )
@@ -176,7 +177,7 @@ TABLE: dict[Action, dict[Role, frozenset[Phase]]] = {
     # A hui's tally sheet often reaches the team after listening closes, as hui notes do.
     Action.RECORD_TALLY: {_T: LISTEN_AND_AFTER, _F: LISTEN_AND_AFTER},
     # Published versions are read by anyone who may see the engagement (VIEW_ENGAGEMENT).
-    Action.PUBLISH_REPORT: {_T: REPORT_AND_AFTER},
+    Action.PUBLISH_REPORT: {_T: AFTER_PLANNING},
 }
 
 

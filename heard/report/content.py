@@ -11,15 +11,32 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from heard.report.population import UNDER
+
 
 @dataclass(frozen=True)
 class Count:
-    """One row of a breakdown: a value's label and how many."""
+    """One row of a breakdown: a value's label and how many.
+
+    ``suppressed``: fewer people than ``SMALL_CELL`` gave this self-described answer, so the
+    counts are not printed (a rare answer could point to a person). When the team entered
+    population shares, ``heard_percent`` is this group's share of the people heard in the
+    groups the population covers, beside ``population_percent``; ``flag`` says when the group
+    was under-represented ("under") or not heard at all ("not_heard")."""
 
     key: str
     label: str
     contributions: int
     people: int = 0
+    suppressed: bool = False
+    heard_percent: float | None = None
+    population_percent: float | None = None
+    ratio: float | None = None
+    flag: str = ""
+
+
+#: Self-described answers given by fewer people than this are counted but not printed.
+SMALL_CELL = 3
 
 
 #: The bar chart's geometry (SVG user units): a row's height, the label column, the longest bar.
@@ -30,33 +47,70 @@ CHART_BAR = 200
 
 @dataclass(frozen=True)
 class Bar:
-    """A row of a bar chart: its label, value, and where it is drawn."""
+    """A row of a bar chart: its label, the value printed at the bar's end, where it is drawn,
+    and (when population shares were entered) where the population's share is marked."""
 
     label: str
-    value: int
+    value: str
     y: int
     width: int
+    marker: int | None = None
 
 
 @dataclass(frozen=True)
 class Breakdown:
-    """A table of counts (the data) and the chart drawn from it (the same numbers)."""
+    """A table of counts (the data) and the chart drawn from it (the same numbers).
+
+    ``measure`` is what the bars show: contributions, or people (for self-described answers);
+    when population shares were entered (``source`` names where they come from) the bars show
+    each group's share of the people heard, with the population's share marked on each."""
 
     key: str
     caption: str
     rows: list[Count]
+    measure: str = "contributions"
+    source: str = ""
+
+    @property
+    def compared(self) -> bool:
+        return any(r.population_percent is not None for r in self.rows)
+
+    @property
+    def flagged(self) -> list[Count]:
+        return [r for r in self.rows if r.flag]
 
     @property
     def total(self) -> int:
         return sum(r.contributions for r in self.rows)
 
+    def _value(self, row: Count) -> float:
+        if row.suppressed:
+            return 0
+        if self.compared:
+            return row.heard_percent or 0
+        return row.people if self.measure == "people" else row.contributions
+
     @property
     def bars(self) -> list[Bar]:
-        most = max((r.contributions for r in self.rows), default=0) or 1
-        return [
-            Bar(r.label, r.contributions, n * CHART_ROW, round(CHART_BAR * r.contributions / most))
-            for n, r in enumerate(self.rows)
-        ]
+        values = [self._value(r) for r in self.rows]
+        scale = max(values + [r.population_percent or 0 for r in self.rows], default=0) or 1
+        bars = []
+        for n, (row, value) in enumerate(zip(self.rows, values, strict=True)):
+            if row.suppressed:
+                shown = f"<{SMALL_CELL}"
+            elif self.compared:
+                shown = f"{value:g}%"
+            else:
+                shown = str(value)
+            marker = (
+                round(CHART_BAR * row.population_percent / scale)
+                if row.population_percent is not None
+                else None
+            )
+            bars.append(
+                Bar(row.label, shown, n * CHART_ROW, round(CHART_BAR * value / scale), marker)
+            )
+        return bars
 
     @property
     def chart_height(self) -> int:
@@ -72,6 +126,39 @@ class Breakdown:
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A heading in the report's language and, in a bilingual report, in the other one."""
+
+    text: str
+    other: str = ""
+    other_language: str = ""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a sentence of the team's narrative rests on: a quote, a statement or a theme in
+    the report (``anchor`` is its id in the page), or, when it is not in the report (any
+    more), None and the link is printed as plain words."""
+
+    kind: str  # "c" contribution, "s" statement, "t" theme
+    ref: str
+    label: str
+    anchor: str | None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A run of the team's words, or a link to evidence (``text`` empty)."""
+
+    text: str = ""
+    evidence: Evidence | None = None
+
+
+#: The team's narrative: paragraphs of segments.
+Narrative = list[list[Segment]]
+
+
+@dataclass(frozen=True)
 class Quote:
     """Words someone gave us, exactly as stored (the whole contribution or an exact excerpt).
 
@@ -84,6 +171,8 @@ class Quote:
     language: str
     attribution: str | None  # the pseudonym, only when the person let us quote them with it
     whole: bool  # the whole contribution (else an excerpt)
+    start: int = 0  # where the words start in the stored contribution
+    anchor: str = ""  # the page id of the first quote of this contribution ("c-ID")
 
 
 @dataclass(frozen=True)
@@ -92,6 +181,13 @@ class ThemeFinding:
     count: int
     keywords: list[str]
     quotes: list[Quote]
+    id: int = 0
+    summary: str = ""  # the analysts' summary of the theme (heard.sense), as they wrote it
+    note: Narrative = field(default_factory=list)  # the report team's words under the theme
+
+    @property
+    def anchor(self) -> str:
+        return f"t-{self.id}"
 
 
 @dataclass(frozen=True)
@@ -112,6 +208,7 @@ class StatementQuote:
     text: str
     language: str
     note: str  # e.g. "agreed by 80% of group A who saw it": computed, never free text
+    anchor: str = ""  # the page id of the statement's first appearance ("s-CONV.NUM")
 
 
 @dataclass(frozen=True)
@@ -169,6 +266,7 @@ class Edition:
     published_at: dt.datetime
     change_note: str  # empty for the first version
     versions_url: str
+    interim: bool = False  # published before the report phase: what we have heard so far
 
 
 @dataclass
@@ -183,11 +281,26 @@ class Report:
     themes: Themes | None
     conversations: list[ConversationFinding] = field(default_factory=list)
     record: RecordProof | None = None
-    # The team's own words (ReportDraft), printed as plain paragraphs; never a quote.
-    introduction: str = ""
-    next_steps: str = ""
-    left_out: str = ""
+    # The team's own words (ReportDraft), as paragraphs whose links point at evidence in the
+    # report; never a quote.
+    introduction: Narrative = field(default_factory=list)
+    next_steps: Narrative = field(default_factory=list)
+    left_out: Narrative = field(default_factory=list)
     edition: Edition | None = None
+    headings: dict[str, Heading] = field(default_factory=dict)
+    language: str = "en"
+
+    small_cell: int = SMALL_CELL
+
+    @property
+    def under_heard(self) -> list[tuple[Breakdown, Count]]:
+        """Every group heard less than its population share, or not at all: listed in the
+        text, not only marked in a table."""
+        return [(b, row) for b in self.who for row in b.flagged]
+
+    @property
+    def under_ratio_percent(self) -> int:
+        return round(UNDER * 100)
 
     def quotes(self) -> list[Quote]:
         """Every quote of a contribution in the report, in order (the test checks each)."""

@@ -9,12 +9,17 @@ marked it is not quoted.
 
 from __future__ import annotations
 
-from django.db.models import Count, Max, Min, Q
-from django.utils import timezone
-from django.utils.translation import gettext as _
+import dataclasses
+from collections import Counter
 
-from heard.engagements.models import Engagement
-from heard.listen.models import CHANNEL_CHOICES, Contribution
+from django.db.models import Count, Max, Min, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from heard.core.permissions import REPORT_AND_AFTER
+from heard.engagements.models import DemographicField, Engagement
+from heard.listen.models import CHANNEL_CHOICES, Contribution, Participant
 from heard.listen.vocab import LANGUAGE_NAMES, Channel, QuoteConsent
 from heard.opinions import map_page
 from heard.opinions import queries as opinion_queries
@@ -22,9 +27,10 @@ from heard.plan.models import Hui
 from heard.record import keys
 from heard.record import services as record
 from heard.report import content as c
+from heard.report import evidence, population
 from heard.report.models import ReportDraft
 from heard.sense import queries as sense_queries
-from heard.sense.models import KeyQuote, ThemeRun
+from heard.sense.models import KeyQuote, ThemeMembership, ThemeRun
 
 # Each breakdown of who we heard: (key, caption, the contribution field it groups by).
 DIMENSIONS = (
@@ -64,7 +70,41 @@ def counted(engagement: Engagement):
     return Contribution.objects.filter(engagement=engagement, withdrawn_at__isnull=True)
 
 
-def breakdowns(engagement: Engagement) -> list[c.Breakdown]:
+#: Dimensions the team may enter population shares for (channel has no population).
+COMPARABLE = ("language", "audience", "region")
+DEMOGRAPHIC = "demo:"
+
+
+def compared(breakdown: c.Breakdown, entered: dict | None) -> c.Breakdown:
+    """The breakdown with the team's population shares beside it (``heard.report.population``):
+    groups the shares name but nobody was heard from are added, flagged, never left out."""
+    shares = (entered or {}).get("shares") or {}
+    if not shares:
+        return breakdown
+    rows = list(breakdown.rows)
+    keys = {r.key for r in rows}
+    rows += [c.Count(group, group, 0, 0) for group in shares if group not in keys]
+    people = {r.key: r.people for r in rows if not r.suppressed}
+    found = population.compare(people, {g: float(v) for g, v in shares.items()})
+    rows = [
+        dataclasses.replace(
+            r,
+            heard_percent=found[r.key].heard_percent,
+            population_percent=found[r.key].population_percent,
+            ratio=found[r.key].ratio,
+            flag=found[r.key].flag,
+        )
+        if r.key in found
+        else r
+        for r in rows
+    ]
+    return dataclasses.replace(breakdown, rows=rows, source=str(entered.get("source") or ""))
+
+
+def breakdowns(engagement: Engagement, shares: dict | None = None) -> list[c.Breakdown]:
+    """Contributions and people by channel, language, hui audience and hui region, then people
+    by each self-described answer; each with the team's population shares when entered."""
+    shares = shares or {}
     captions = _captions()
     result = []
     for key, field_name in DIMENSIONS:
@@ -74,16 +114,71 @@ def breakdowns(engagement: Engagement) -> list[c.Breakdown]:
             .annotate(n=Count("id"), people=Count("participant", distinct=True))
             .order_by("-n", field_name)
         )
-        result.append(
-            c.Breakdown(
-                key=key,
-                caption=captions[key],
-                rows=[
-                    c.Count(str(r[field_name]), _label(key, r[field_name]), r["n"], r["people"])
-                    for r in rows
-                ],
-            )
+        breakdown = c.Breakdown(
+            key=key,
+            caption=captions[key],
+            rows=[
+                c.Count(
+                    "" if r[field_name] is None else str(r[field_name]),
+                    _label(key, r[field_name]),
+                    r["n"],
+                    r["people"],
+                )
+                for r in rows
+            ],
         )
+        result.append(compared(breakdown, shares.get(key)) if key in COMPARABLE else breakdown)
+    return result + demographic_breakdowns(engagement, shares)
+
+
+def demographic_fields(engagement: Engagement) -> list[DemographicField]:
+    """The self-described questions with set answers (free-text answers are not tabulated:
+    tables of people's own words would be quotes without consent)."""
+    return list(
+        engagement.demographic_fields.filter(kind=DemographicField.Kind.CHOICE).order_by(
+            "order", "id"
+        )
+    )
+
+
+def demographic_breakdowns(engagement: Engagement, shares: dict) -> list[c.Breakdown]:
+    """People by each answer, from those who consented to give them and were heard (a counted
+    contribution). A rare answer (fewer than ``SMALL_CELL`` people) is not printed."""
+    fields = demographic_fields(engagement)
+    if not fields:
+        return []
+    heard = (
+        Participant.objects.filter(engagement=engagement, demographics_consent=True)
+        .filter(contributions__withdrawn_at__isnull=True)
+        .annotate(n=Count("contributions", filter=Q(contributions__withdrawn_at__isnull=True)))
+        .values_list("demographics", "n")
+    )
+    answers = [(d or {}, n) for d, n in heard]
+    result = []
+    for f in fields:
+        people: Counter[str] = Counter()
+        said: Counter[str] = Counter()
+        for demographics, n in answers:
+            value = demographics.get(f.key)
+            if isinstance(value, str) and value:
+                people[value] += 1
+                said[value] += n
+        order = {choice: i for i, choice in enumerate(f.choices or [])}
+        values = sorted(people, key=lambda v: (order.get(v, len(order)), v))
+        rows = [
+            c.Count(
+                v,
+                v,
+                said[v],
+                people[v],
+                suppressed=people[v] < c.SMALL_CELL,
+            )
+            for v in values
+        ]
+        caption = _("People by %(question)s (self-described, with consent)") % {"question": f.label}
+        key = f"{DEMOGRAPHIC}{f.key}"
+        breakdown = c.Breakdown(key=key, caption=caption, rows=rows, measure="people")
+        result.append(compared(breakdown, shares.get(key)))
     return result
 
 
@@ -161,23 +256,61 @@ def quote_of(contribution: Contribution, start: int, length: int) -> c.Quote | N
         language=contribution.language,
         attribution=attribution,
         whole=words == text,
+        start=start,
     )
 
 
-def themes(engagement: Engagement, order: list[int] | None = None) -> c.Themes | None:
+def _chosen_quotes(run: ThemeRun, choice: dict) -> dict[int, list[c.Quote]]:
+    """The quotes the team chose for each theme, in their order, each read again from the
+    stored words; a choice whose contribution left the theme or may no longer be quoted is
+    dropped (the team's page says so)."""
+    wanted = {int(t): [tuple(int(x) for x in ref) for ref in refs] for t, refs in choice.items()}
+    ids = {ref[0] for refs in wanted.values() for ref in refs}
+    if not ids:
+        return {}
+    members = set(
+        ThemeMembership.objects.filter(run=run, contribution_id__in=ids).values_list(
+            "theme_id", "contribution_id"
+        )
+    )
+    stored = {
+        x.pk: x for x in Contribution.objects.filter(pk__in=ids).select_related("participant")
+    }
+    chosen: dict[int, list[c.Quote]] = {}
+    for theme_id, refs in wanted.items():
+        quotes = []
+        for cid, start, length in refs:
+            if (theme_id, cid) not in members or cid not in stored:
+                continue
+            quote = quote_of(stored[cid], start, length)
+            if quote is not None:
+                quotes.append(quote)
+        chosen[theme_id] = quotes
+    return chosen
+
+
+def themes(
+    engagement: Engagement,
+    order: list[int] | None = None,
+    choice: dict | None = None,
+) -> c.Themes | None:
     """The latest finished run's standing themes, in the team's ``order`` (theme ids) when set:
-    themes it does not list follow in the engine's order."""
+    themes it does not list follow in the engine's order. Each shows the quotes the team chose
+    for it (``choice``), or else the analysis's key quotes."""
     run: ThemeRun | None = sense_queries.latest_done_run(engagement)
     if run is None:
         return None
     standing = c.in_order(list(sense_queries.active_themes(run)), lambda t: t.pk, order or [])
     key_quotes = (
         KeyQuote.objects.filter(theme__in=standing)
-        .select_related("contribution", "contribution__participant__hui")
+        .select_related("contribution", "contribution__participant")
         .order_by("theme_id", "position", "id")
     )
-    quotes_of: dict[int, list[c.Quote]] = {}
+    choice = {int(k): v for k, v in (choice or {}).items() if int(k) in {t.pk for t in standing}}
+    quotes_of: dict[int, list[c.Quote]] = _chosen_quotes(run, choice)
     for kq in key_quotes:
+        if kq.theme_id in choice:
+            continue
         quote = quote_of(kq.contribution, kq.start, kq.length)
         if quote is not None:
             quotes_of.setdefault(kq.theme_id, []).append(quote)
@@ -191,6 +324,8 @@ def themes(engagement: Engagement, order: list[int] | None = None) -> c.Themes |
                 count=t.size,
                 keywords=list(t.keywords or []),
                 quotes=quotes_of.get(t.pk, []),
+                id=t.pk,
+                summary=t.summary,
             )
             for t in standing
         ],
@@ -276,12 +411,124 @@ def record_proof() -> c.RecordProof | None:
     return c.RecordProof(checkpoint=note, vkey=keys.vkey(), size=checkpoint.size)
 
 
+#: The report's headings (msgids), printed in the report's language and, in a bilingual
+#: report, in the other of English and te reo Māori.
+HEADINGS = {
+    "report": gettext_noop("What you told us"),
+    "contents": gettext_noop("Contents"),
+    "intro": gettext_noop("Introduction"),
+    "how": gettext_noop("How we listened"),
+    "who": gettext_noop("Who we heard"),
+    "what": gettext_noop("What you told us"),
+    "where": gettext_noop("Where people stand"),
+    "common": gettext_noop("Common ground"),
+    "next": gettext_noop("What happens next"),
+    "left_out": gettext_noop("What was left out and why"),
+    "record": gettext_noop("About this record"),
+}
+BILINGUAL = ("en", "mi")
+
+
+def headings(bilingual: bool) -> dict[str, c.Heading]:
+    """Each heading in the active language and, when ``bilingual``, the other one (only where a
+    translation exists: an English heading is never repeated as its own "translation")."""
+    language = (translation.get_language() or "en").split("-")[0]
+    other = next((lang for lang in BILINGUAL if lang != language), "") if bilingual else ""
+    result = {}
+    for key, msgid in HEADINGS.items():
+        text = _(msgid)
+        second = ""
+        if other:
+            with translation.override(other):
+                second = _(msgid)
+            if second == text:
+                second = ""
+        result[key] = c.Heading(text, second, other if second else "")
+    return result
+
+
+def with_anchors(report: c.Report) -> None:
+    """Give the first appearance of each quoted contribution and each statement its page id,
+    so the team's narrative can link to it (a contribution quoted twice is linked once)."""
+    seen: set[str] = set()
+    if report.themes:
+        themes_ = []
+        for theme in report.themes.themes:
+            quotes = []
+            for q in theme.quotes:
+                anchor = f"c-{q.contribution}"
+                quotes.append(dataclasses.replace(q, anchor="" if anchor in seen else anchor))
+                seen.add(anchor)
+            themes_.append(dataclasses.replace(theme, quotes=quotes))
+        report.themes = dataclasses.replace(report.themes, themes=themes_)
+    report.conversations = [
+        dataclasses.replace(
+            conversation,
+            groups=[
+                dataclasses.replace(g, statements=[_anchored(s, seen) for s in g.statements])
+                for g in conversation.groups
+            ],
+            common_ground=[_anchored(s, seen) for s in conversation.common_ground],
+        )
+        for conversation in report.conversations
+    ]
+
+
+def _anchored(statement: c.StatementQuote, seen: set[str]) -> c.StatementQuote:
+    anchor = f"s-{statement.ref}"
+    if anchor in seen:
+        return statement
+    seen.add(anchor)
+    return dataclasses.replace(statement, anchor=anchor)
+
+
+def evidence_in(report: c.Report) -> dict[tuple[str, str], c.Evidence]:
+    """What the team's narrative may link to: every quote, statement and theme in the report."""
+    found: dict[tuple[str, str], c.Evidence] = {}
+    if report.themes:
+        for theme in report.themes.themes:
+            label = _("theme “%(label)s”") % {"label": theme.label}
+            found[("t", str(theme.id))] = c.Evidence("t", str(theme.id), label, theme.anchor)
+            for q in theme.quotes:
+                if q.anchor:
+                    label = _("contribution %(id)s") % {"id": q.contribution}
+                    found[("c", str(q.contribution))] = c.Evidence(
+                        "c", str(q.contribution), label, q.anchor
+                    )
+    for conversation in report.conversations:
+        for s in [s for g in conversation.groups for s in g.statements] + (
+            conversation.common_ground
+        ):
+            if s.anchor:
+                label = _("statement %(ref)s") % {"ref": s.ref}
+                found[("s", s.ref)] = c.Evidence("s", s.ref, label, s.anchor)
+    return found
+
+
+def resolver(found: dict[tuple[str, str], c.Evidence]) -> evidence.Resolver:
+    def resolve(kind: str, ref: str) -> c.Evidence:
+        if (kind, ref) in found:
+            return found[(kind, ref)]
+        label = _("%(what)s %(ref)s, no longer in this report") % {
+            "what": _(evidence.KINDS[kind]),
+            "ref": ref,
+        }
+        return c.Evidence(kind, ref, label, None)
+
+    return resolve
+
+
+def interim(engagement: Engagement) -> bool:
+    """Whether a report published now is an interim one (before the report phase)."""
+    return engagement.current_phase() not in REPORT_AND_AFTER
+
+
 def gather(engagement: Engagement, *, edition: c.Edition | None = None) -> c.Report:
-    """The report as the data stands now, with the team's texts and theme order (if they
-    wrote any) and, when publishing, which version this is."""
+    """The report as the data stands now, with the team's texts, choices and population shares
+    (if they entered any) and, when publishing, which version this is."""
     draft = ReportDraft.objects.filter(engagement=engagement).first() or ReportDraft()
-    who = breakdowns(engagement)
-    return c.Report(
+    who = breakdowns(engagement, draft.population or {})
+    report = c.Report(
         slug=engagement.slug,
         title=engagement.title,
         title_mi=engagement.title_mi,
@@ -289,11 +536,25 @@ def gather(engagement: Engagement, *, edition: c.Edition | None = None) -> c.Rep
         generated_at=timezone.now(),
         how=how_we_listened(engagement, who),
         who=who,
-        themes=themes(engagement, draft.theme_order),
+        themes=themes(engagement, draft.theme_order, draft.quote_choice or {}),
         conversations=conversations(engagement),
         record=record_proof(),
-        introduction=draft.introduction,
-        next_steps=draft.next_steps,
-        left_out=draft.left_out,
         edition=edition,
+        headings=headings(draft.bilingual),
+        language=(translation.get_language() or "en").split("-")[0],
     )
+    with_anchors(report)
+    resolve = resolver(evidence_in(report))
+    report.introduction = evidence.narrative(draft.introduction, resolve)
+    report.next_steps = evidence.narrative(draft.next_steps, resolve)
+    report.left_out = evidence.narrative(draft.left_out, resolve)
+    notes = draft.theme_notes or {}
+    if report.themes:
+        report.themes = dataclasses.replace(
+            report.themes,
+            themes=[
+                dataclasses.replace(t, note=evidence.narrative(notes.get(str(t.id), ""), resolve))
+                for t in report.themes.themes
+            ],
+        )
+    return report

@@ -17,6 +17,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from heard.engagements.models import Engagement
+from heard.sense.models import BackgroundWork
 
 TEXT_MAX = 20_000
 CHANGE_NOTE_MAX = 2_000
@@ -33,6 +34,20 @@ class ReportDraft(models.Model):
     left_out = models.TextField(_("What was left out and why"), blank=True, max_length=TEXT_MAX)
     # Theme ids (heard.sense Theme) in the order the team chose; empty: the engine's order.
     theme_order = models.JSONField(default=list, blank=True)
+    # Which quotes each theme shows, in order: {"theme id": [[contribution id, start, length]]}.
+    # References only: the words are read from the contribution at render time, and a choice
+    # that no longer fits them (withdrawn, hidden, consent changed) is dropped then.
+    quote_choice = models.JSONField(default=dict, blank=True)
+    # The team's words under each theme ("what we make of it"): {"theme id": text}.
+    theme_notes = models.JSONField(default=dict, blank=True)
+    # Population shares the team entered to compare who we heard against (e.g. census):
+    # {"dimension": {"source": text, "shares": {"group": percent}}} (``heard.report.population``).
+    population = models.JSONField(default=dict, blank=True)
+    bilingual = models.BooleanField(
+        _("Headings in English and te reo Māori"),
+        default=False,
+        help_text=_("Each heading is printed in both languages."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -40,6 +55,29 @@ class ReportDraft(models.Model):
 
     def __str__(self) -> str:
         return f"Report draft for {self.engagement.slug}"
+
+
+class ReportPublication(BackgroundWork):
+    """A request to publish the next version, done by the task worker (rendering the PDF takes
+    seconds, longer for a large engagement). One may be on its way per engagement at a time,
+    so a double click publishes once."""
+
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="report_publications"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    change_note = models.TextField(blank=True, max_length=CHANGE_NOTE_MAX)
+    version = models.OneToOneField(
+        "ReportVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["engagement", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.engagement.slug} report publication ({self.status})"
 
 
 class ImmutableError(Exception):
@@ -62,6 +100,8 @@ class ReportVersion(models.Model):
     html_sha256 = models.CharField(max_length=64)
     pdf_sha256 = models.CharField(max_length=64)
     change_note = models.TextField(blank=True, max_length=CHANGE_NOTE_MAX)
+    # Published before the report phase: "what we have heard so far", and said so in it.
+    interim = models.BooleanField(default=False)
     log_index = models.BigIntegerField(help_text="The record entry report.published.")
     checkpoint_text = models.TextField(blank=True)
     pages = models.PositiveIntegerField(default=0)

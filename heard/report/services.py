@@ -24,6 +24,7 @@ import hashlib
 import html as html_lib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -34,13 +35,21 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from heard.engagements.models import Engagement
+from heard.listen.vocab import QuoteConsent
 from heard.record import events
 from heard.record import services as record
 from heard.record.events import EventType
-from heard.report import gather, rendering
-from heard.report.content import Edition, in_order
-from heard.report.models import CHANGE_NOTE_MAX, TEXT_MAX, ReportDraft, ReportVersion
+from heard.report import evidence, gather, population, rendering
+from heard.report.content import Edition, Quote, in_order
+from heard.report.models import (
+    CHANGE_NOTE_MAX,
+    TEXT_MAX,
+    ReportDraft,
+    ReportPublication,
+    ReportVersion,
+)
 from heard.sense import queries as sense_queries
+from heard.sense.models import KeyQuote, ThemeMembership
 from heard.sense.recording import staff_pseudonym
 
 
@@ -75,6 +84,29 @@ def _text(value: str, name: str) -> str:
     return value
 
 
+def check_evidence(engagement: Engagement, texts: dict[str, str]) -> None:
+    """Every evidence marker in the team's texts must point at a quote, statement or theme the
+    report shows now; the error names each one that does not (``heard.report.evidence``)."""
+    if not any(evidence.references(t) for t in texts.values()):
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        report = gather.gather(engagement)
+    available = set(gather.evidence_in(report))
+    problems = [
+        f"{name}: {', '.join(missing)}"
+        for name, text in texts.items()
+        if (missing := evidence.unresolved(text, available))
+    ]
+    if problems:
+        raise ValidationError(
+            _(
+                "These links point at nothing in the report: %(list)s. Link only to a quote the "
+                "report shows ([c:ID]), a statement in it ([s:1.4]) or a theme ([t:ID])."
+            )
+            % {"list": "; ".join(problems)}
+        )
+
+
 def save_draft(
     engagement: Engagement,
     *,
@@ -83,22 +115,212 @@ def save_draft(
     next_steps: str = "",
     left_out: str = "",
     theme_order: Sequence[int] = (),
+    bilingual: bool = False,
 ) -> ReportDraft:
-    """Keep the team's texts and theme order. Not a record entry: nothing is public until it
-    is published, and the published version's hashes commit to what these texts said."""
+    """Keep the team's texts, theme order and choice of headings. Not a record entry: nothing
+    is public until it is published, and the published version's hashes commit to what these
+    texts said."""
     standing = {t.pk for t in orderable_themes(engagement)}
     order = [int(pk) for pk in theme_order]
     if not set(order) <= standing or len(set(order)) != len(order):
         raise ValidationError(_("Order only the themes of the latest analysis, each once."))
+    texts = {
+        _("the introduction"): _text(introduction, _("the introduction")),
+        _("what happens next"): _text(next_steps, _("what happens next")),
+        _("what was left out"): _text(left_out, _("what was left out")),
+    }
+    check_evidence(engagement, texts)
+    introduction, next_steps, left_out = texts.values()
     with transaction.atomic():
         draft, _created = ReportDraft.objects.select_for_update().get_or_create(
             engagement=engagement
         )
-        draft.introduction = _text(introduction, _("the introduction"))
-        draft.next_steps = _text(next_steps, _("what happens next"))
-        draft.left_out = _text(left_out, _("what was left out"))
+        draft.introduction = introduction
+        draft.next_steps = next_steps
+        draft.left_out = left_out
         draft.theme_order = order
+        draft.bilingual = bool(bilingual)
         draft.updated_by = by
+        draft.save()
+    return draft
+
+
+#: At most this many quotes under one theme (a report is read, not scrolled through).
+QUOTES_PER_THEME_MAX = 20
+#: The theme's own contributions offered as whole quotes, strongest members first.
+CANDIDATE_MEMBERS = 100
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A quote the team may choose for a theme: a key quote the analysis marked (often an
+    excerpt) or a whole contribution of the theme; ``ref`` is what the draft keeps."""
+
+    quote: Quote
+    key_quote: bool
+
+    @property
+    def ref(self) -> tuple[int, int, int]:
+        return (self.quote.contribution, self.quote.start, len(self.quote.text))
+
+    @property
+    def value(self) -> str:
+        return "{}:{}:{}".format(*self.ref)
+
+
+def standing_theme(engagement: Engagement, theme_id: int):
+    """A standing theme of the latest finished analysis, or a clear error."""
+    for theme in orderable_themes(engagement):
+        if theme.pk == int(theme_id):
+            return theme
+    raise ValidationError(_("That theme is not one of the latest analysis's themes."))
+
+
+def quote_candidates(engagement: Engagement, theme) -> list[Candidate]:
+    """What the team may choose from for ``theme``: its key quotes, then its quotable
+    contributions whole (the ``CANDIDATE_MEMBERS`` closest to the theme), each only if it may
+    be quoted now. Excerpts are only those the analysis marked: an editor chooses words, never
+    cuts them."""
+    found: list[Candidate] = []
+    seen: set[tuple[int, int, int]] = set()
+    key_quotes = (
+        KeyQuote.objects.filter(theme=theme)
+        .select_related("contribution__participant")
+        .order_by("position", "id")
+    )
+    for kq in key_quotes:
+        quote = gather.quote_of(kq.contribution, kq.start, kq.length)
+        if quote is not None and (cand := Candidate(quote, True)).ref not in seen:
+            seen.add(cand.ref)
+            found.append(cand)
+    members = (
+        ThemeMembership.objects.filter(run=theme.run, theme=theme)
+        .select_related("contribution__participant")
+        .filter(
+            contribution__withdrawn_at__isnull=True,
+            contribution__is_hidden=False,
+        )
+        .exclude(contribution__quote_consent=QuoteConsent.NONE)
+        .order_by("-score", "contribution_id")[:CANDIDATE_MEMBERS]
+    )
+    for m in members:
+        quote = gather.quote_of(m.contribution, 0, len(m.contribution.text))
+        if quote is not None and (cand := Candidate(quote, False)).ref not in seen:
+            seen.add(cand.ref)
+            found.append(cand)
+    return found
+
+
+def save_theme_choice(
+    engagement: Engagement,
+    theme_id: int,
+    *,
+    by,
+    chosen: Sequence[tuple[int, int, int]] | None,
+    note: str = "",
+) -> ReportDraft:
+    """Keep which quotes a theme shows, in order (``None``: the analysis's key quotes, as
+    before any choice), and the team's words under it. Only offered candidates can be chosen,
+    so a quote is always a stored contribution's words or an excerpt the analysis marked."""
+    theme = standing_theme(engagement, theme_id)
+    note = _text(note, _("the words under the theme"))
+    check_evidence(engagement, {theme.label: note})
+    refs = None
+    if chosen is not None:
+        offered = {cand.ref for cand in quote_candidates(engagement, theme)}
+        refs = [tuple(int(x) for x in ref) for ref in chosen]
+        if not set(refs) <= offered:
+            raise ValidationError(
+                _("Choose only from the quotes offered: one of them may no longer be quotable.")
+            )
+        if len(set(refs)) != len(refs):
+            raise ValidationError(_("Choose each quote once."))
+        if len(refs) > QUOTES_PER_THEME_MAX:
+            raise ValidationError(
+                _("Choose at most %(n)s quotes for a theme.") % {"n": QUOTES_PER_THEME_MAX}
+            )
+    with transaction.atomic():
+        draft, _created = ReportDraft.objects.select_for_update().get_or_create(
+            engagement=engagement
+        )
+        choice = dict(draft.quote_choice or {})
+        if refs is None:
+            choice.pop(str(theme.pk), None)
+        else:
+            choice[str(theme.pk)] = [list(ref) for ref in refs]
+        notes = dict(draft.theme_notes or {})
+        if note:
+            notes[str(theme.pk)] = note
+        else:
+            notes.pop(str(theme.pk), None)
+        draft.quote_choice, draft.theme_notes, draft.updated_by = choice, notes, by
+        draft.save()
+    return draft
+
+
+def population_dimensions(engagement: Engagement) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """What the team may enter population shares for: (key, name, known groups as (key,
+    label)), the groups being those heard, the engagement's audiences and set answers, and any
+    already entered."""
+    draft = draft_of(engagement)
+    who = {b.key: b for b in gather.breakdowns(engagement)}
+    dimensions = []
+    names = {
+        "language": _("Language"),
+        "audience": _("Audience (hui)"),
+        "region": _("Region (hui venue)"),
+    }
+    extra: dict[str, list[str]] = {
+        "audience": [str(a.name) for a in engagement.audiences.order_by("order", "id")]
+    }
+    for f in gather.demographic_fields(engagement):
+        key = f"{gather.DEMOGRAPHIC}{f.key}"
+        names[key] = f.label
+        extra[key] = [str(choice) for choice in f.choices or []]
+    for key, name in names.items():
+        groups: dict[str, str] = {}
+        for row in who[key].rows if key in who else []:
+            if row.key and (row.people or row.contributions):
+                groups.setdefault(row.key, row.label)
+        for value in extra.get(key, []):
+            groups.setdefault(value, value)
+        for value in ((draft.population or {}).get(key) or {}).get("shares", {}):
+            groups.setdefault(value, value)
+        dimensions.append((key, name, list(groups.items())))
+    return dimensions
+
+
+def save_population(
+    engagement: Engagement, dimension: str, *, by, source: str, shares: dict[str, object]
+) -> ReportDraft:
+    """Keep one dimension's population shares and where they come from (no shares: the
+    dimension is not compared)."""
+    known = {key for key, _name, _groups in population_dimensions(engagement)}
+    if dimension not in known:
+        raise ValidationError(_("Population shares cannot be given for that."))
+    try:
+        cleaned = population.clean_shares({g: v for g, v in shares.items() if str(v).strip()})
+    except population.SharesError as error:
+        raise ValidationError(str(error)) from None
+    source = (source or "").strip()
+    if len(source) > population.SOURCE_MAX:
+        raise ValidationError(
+            _("Keep the source under %(n)s characters.") % {"n": population.SOURCE_MAX}
+        )
+    if cleaned and not source:
+        raise ValidationError(
+            _("Say where the population shares come from (e.g. Census 2023, usually resident).")
+        )
+    with transaction.atomic():
+        draft, _created = ReportDraft.objects.select_for_update().get_or_create(
+            engagement=engagement
+        )
+        entered = dict(draft.population or {})
+        if cleaned:
+            entered[dimension] = {"source": source, "shares": cleaned}
+        else:
+            entered.pop(dimension, None)
+        draft.population, draft.updated_by = entered, by
         draft.save()
     return draft
 
@@ -109,14 +331,19 @@ def preview(engagement: Engagement) -> str:
         return rendering.render_html(gather.gather(engagement))
 
 
-def publish(engagement: Engagement, *, by, change_note: str = "") -> ReportVersion:
-    """Render the report as the data stands, freeze it, and put its hashes in the record.
-    Every version after the first needs a change note."""
+def _note(change_note: str) -> str:
     change_note = (change_note or "").strip()
     if len(change_note) > CHANGE_NOTE_MAX:
         raise ValidationError(
             _("Keep the change note under %(max)s characters.") % {"max": f"{CHANGE_NOTE_MAX:,}"}
         )
+    return change_note
+
+
+def publish(engagement: Engagement, *, by, change_note: str = "") -> ReportVersion:
+    """Render the report as the data stands, freeze it, and put its hashes in the record.
+    Every version after the first needs a change note."""
+    change_note = _note(change_note)
     record.issue_checkpoint()
     with transaction.atomic():
         ReportDraft.objects.select_for_update().get_or_create(engagement=engagement)
@@ -131,11 +358,13 @@ def publish(engagement: Engagement, *, by, change_note: str = "") -> ReportVersi
                 % {"n": last}
             )
         now = timezone.now()
+        interim = gather.interim(engagement)
         edition = Edition(
             number=number,
             published_at=now,
             change_note=change_note,
             versions_url=reverse("report_version", args=[engagement.slug, number]),
+            interim=interim,
         )
         with translation.override(settings.LANGUAGE_CODE):
             report = gather.gather(engagement, edition=edition)
@@ -153,6 +382,7 @@ def publish(engagement: Engagement, *, by, change_note: str = "") -> ReportVersi
                 "change_note": bool(change_note),
                 "change_note_sha256": sha256(change_note.encode("utf-8")) if change_note else None,
                 "checkpoint_size": report.record.size if report.record else None,
+                "interim": interim,
                 "at": events.timestamp(now),
             },
         )
@@ -166,10 +396,86 @@ def publish(engagement: Engagement, *, by, change_note: str = "") -> ReportVersi
             html_sha256=html_hash,
             pdf_sha256=pdf_hash,
             change_note=change_note,
+            interim=interim,
             log_index=entry.index,
             checkpoint_text=report.record.checkpoint if report.record else "",
             pages=pages,
         )
+
+
+def check_change_note(engagement: Engagement, change_note: str) -> str:
+    """The change note, checked before anything is queued: the next version after the first
+    needs one (``publish`` checks again, under its lock)."""
+    change_note = _note(change_note)
+    if not change_note and ReportVersion.objects.filter(engagement=engagement).exists():
+        raise ValidationError(
+            _(
+                "Say what changed since the last version and why: every correction carries a "
+                "change note, printed in the report."
+            )
+        )
+    return change_note
+
+
+def request_publication(
+    engagement: Engagement, *, by, change_note: str = "", enqueue: bool = True
+) -> ReportPublication:
+    """Queue the next version for the task worker (rendering the PDF takes seconds, more for a
+    large engagement, too long for a page to wait on). One publication may be on its way per
+    engagement: a second request while it is (a double click, two editors) gets that one."""
+    change_note = check_change_note(engagement, change_note)
+    with transaction.atomic():
+        ReportDraft.objects.select_for_update().get_or_create(engagement=engagement)
+        pending = (
+            ReportPublication.objects.filter(
+                engagement=engagement,
+                status__in=[ReportPublication.Status.QUEUED, ReportPublication.Status.RUNNING],
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if pending is not None:
+            return pending
+        publication = ReportPublication.objects.create(
+            engagement=engagement, requested_by=by, change_note=change_note
+        )
+        if enqueue:
+            from heard.report.tasks import publish_report
+
+            result = publish_report.enqueue(publication.pk)
+            publication.task_id = str(result.id)
+            publication.save(update_fields=["task_id"])
+    return publication
+
+
+def run_publication(publication_id: int) -> dict:
+    """The task body: publish the queued request once (a task delivered twice does nothing the
+    second time); a failure is kept on the request with its message, then raised again so the
+    worker reports it too."""
+    claimed = ReportPublication.objects.filter(
+        pk=publication_id, status=ReportPublication.Status.QUEUED
+    ).update(status=ReportPublication.Status.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return {"publication": publication_id, "skipped": "not queued"}
+    publication = ReportPublication.objects.select_related("engagement", "requested_by").get(
+        pk=publication_id
+    )
+    try:
+        version = publish(
+            publication.engagement, by=publication.requested_by, change_note=publication.change_note
+        )
+    except Exception as error:
+        message = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        ReportPublication.objects.filter(pk=publication_id).update(
+            status=ReportPublication.Status.FAILED,
+            error=message[:2000] or type(error).__name__,
+            finished_at=timezone.now(),
+        )
+        raise
+    ReportPublication.objects.filter(pk=publication_id).update(
+        status=ReportPublication.Status.DONE, version=version, finished_at=timezone.now()
+    )
+    return {"publication": publication_id, "version": version.number, "pages": version.pages}
 
 
 WITHDRAWN_NOTE = "Withdrawn at the participant's request."

@@ -23,6 +23,7 @@ from heard.sense import services as sense
 from tests import factories
 from tests.report.test_report import _conversation, quotes_in
 from tests.sense.conftest import hand_built, make_world
+from tests.worker import run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -160,11 +161,15 @@ def test_pages_publish_refuse_and_serve_the_frozen_versions(world):
     assert not ReportVersion.objects.exists()  # the preview saves nothing
 
     response = team.post(reverse("report_publish", args=[slug]), {"change_note": ""})
-    assert response.status_code == 302
+    assert response.status_code == 302  # queued for the worker
+    run_worker()
     refused = team.post(reverse("report_publish", args=[slug]), {"change_note": ""})
     assert refused.status_code == 400 and "Say what changed" in refused.content.decode()
     response = team.post(reverse("report_publish", args=[slug]), {"change_note": "Fixed a count."})
-    assert response["Location"] == reverse("report_version", args=[slug, 2])
+    assert response["Location"] == reverse("report_team", args=[slug])
+    run_worker()
+    status = team.get(reverse("report_team", args=[slug]) + "?format=json").json()
+    assert status["version_url"] == reverse("report_version", args=[slug, 2])
     v1, v2 = ReportVersion.objects.filter(engagement=world.engagement).order_by("number")
 
     latest = public.get(reverse("report", args=[slug]))

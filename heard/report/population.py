@@ -1,0 +1,84 @@
+"""Who we heard against who lives here: the team's population shares (no Django import).
+
+The team enters, for a dimension (region, audience, language, a self-described answer such as
+age), each group's share of the population, e.g. from the census, and where the figures come
+from. The report then prints, for each group, its share of the people heard beside its share
+of the population, and flags a group heard at less than ``UNDER`` of its population share, or
+not at all. Flagged groups are listed in the text, not only marked in the table: an
+engagement's gaps are part of its findings (see docs/decisions/22-report-population.md).
+
+The heard share is taken over the people in the groups the population shares cover, so that
+people who did not say ("Prefer not to say", no hui region) do not make every group look
+under-represented.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+#: A group heard at less than this fraction of its population share is flagged.
+UNDER = 0.8
+MAX_GROUPS = 60
+GROUP_MAX = 100
+SOURCE_MAX = 300
+#: Shares may add up to a little over 100 (rounded census tables).
+TOTAL_SLACK = 0.5
+
+
+class SharesError(ValueError):
+    """Population shares that cannot be used; the message says which and why."""
+
+
+def clean_shares(shares: dict[str, object]) -> dict[str, float]:
+    """Groups and their percentages, checked: names present and short, each 0–100, at most
+    ``MAX_GROUPS``, adding up to no more than 100 (with rounding slack)."""
+    cleaned: dict[str, float] = {}
+    for raw_group, raw_value in shares.items():
+        group = str(raw_group).strip()
+        if not group:
+            raise SharesError("A population share needs the group's name.")
+        if len(group) > GROUP_MAX:
+            raise SharesError(f"Keep group names under {GROUP_MAX} characters: {group[:40]}…")
+        try:
+            value = float(str(raw_value).strip().rstrip("%"))
+        except ValueError:
+            raise SharesError(f"{group}: give the share as a number, e.g. 16.5.") from None
+        if not math.isfinite(value) or not 0 <= value <= 100:
+            raise SharesError(f"{group}: a share is a percentage between 0 and 100.")
+        if group in cleaned:
+            raise SharesError(f"{group} is listed twice.")
+        cleaned[group] = round(value, 2)
+    if len(cleaned) > MAX_GROUPS:
+        raise SharesError(f"Give at most {MAX_GROUPS} groups.")
+    total = sum(cleaned.values())
+    if total > 100 + TOTAL_SLACK:
+        raise SharesError(f"The shares add up to {total:g}%, more than 100%.")
+    return cleaned
+
+
+@dataclass(frozen=True)
+class Compared:
+    heard_percent: float
+    population_percent: float
+    ratio: float | None  # heard share ÷ population share; None when the population share is 0
+    flag: str  # "not_heard", "under" or ""
+
+
+def compare(people: dict[str, int], shares: dict[str, float]) -> dict[str, Compared]:
+    """Each group with a population share, compared with the people heard in it."""
+    covered = sum(people.get(group, 0) for group in shares)
+    result = {}
+    for group, population_percent in shares.items():
+        heard = people.get(group, 0)
+        exact = 100 * heard / covered if covered else 0.0
+        heard_percent = round(exact, 1)
+        ratio = round(exact / population_percent, 2) if population_percent else None
+        if population_percent and heard == 0:
+            flag = "not_heard"
+        elif ratio is not None and ratio < UNDER:
+            flag = "under"
+        else:
+            flag = ""
+        result[group] = Compared(heard_percent, population_percent, ratio, flag)
+    return result
