@@ -254,3 +254,12 @@ def test_missing_format_or_option_is_refused():
         call_command("export", stdout=io.StringIO())
     with pytest.raises(CommandError):
         call_command("export", "polis", "--out", "/tmp/x", stdout=io.StringIO())
+
+
+def test_json_full_scope_says_withdrawn_words_were_withdrawn(exported, tmp_path):
+    gone = exported["visible"][0]
+    services.withdraw_contribution(gone, via="team")
+    document = _json(tmp_path)
+    by_id = {c["id"]: c for c in document["contributions"]}
+    assert by_id[gone.pk]["withheld"] == "withdrawn"
+    assert by_id[exported["hidden"].pk]["withheld"] is None  # full scope: the team reads them

@@ -72,7 +72,6 @@ HEARD_COMMENTS_COLUMNS = [
 # Pol.is "moderated": 1 accepted by a moderator, 0 not yet moderated, -1 rejected.
 POLIS_ACCEPTED, POLIS_REJECTED = 1, -1
 
-HIDDEN, NOT_FOR_QUOTING, WITHDRAWN = (str(w) for w in vocab.Withheld)
 
 _DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -462,7 +461,7 @@ def collect(engagement, *, generated_at: dt.datetime | None = None) -> dict:
             {
                 "id": c.pk,
                 "text": None if c.withdrawn_at else c.text,
-                "withheld": WITHDRAWN if c.withdrawn_at else None,
+                "withheld": str(vocab.Withheld.WITHDRAWN) if c.withdrawn_at else None,
                 "withdrawn": c.withdrawn_at is not None,
                 "language": c.language,
                 "channel": c.channel,

@@ -9,6 +9,7 @@ Nothing here is written by hand: every number and every quote comes from the sto
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from heard.report.population import UNDER
@@ -37,6 +38,16 @@ class Count:
 
 #: Self-described answers given by fewer people than this are counted but not printed.
 SMALL_CELL = 3
+
+
+#: Scripts whose letters join or reorder (Arabic, Hebrew, the Indic scripts, Thai, Khmer...).
+#: WeasyPrint draws SVG text letter by letter, unshaped, so a chart label in one of them would
+#: print broken; the chart shows the group's key instead, and its table beside it the name.
+SHAPED_SCRIPTS = re.compile(r"[\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
+
+
+def chart_label(label: str, key: str) -> str:
+    return key if SHAPED_SCRIPTS.search(label) and key else label
 
 
 #: The bar chart's geometry (SVG user units): a row's height, the label column, the longest bar.
@@ -70,6 +81,7 @@ class Breakdown:
     rows: list[Count]
     measure: str = "contributions"
     source: str = ""
+    name: str = ""  # short: what the groups are ("Language", "Age"), for sentences
 
     @property
     def compared(self) -> bool:
@@ -108,7 +120,13 @@ class Breakdown:
                 else None
             )
             bars.append(
-                Bar(row.label, shown, n * CHART_ROW, round(CHART_BAR * value / scale), marker)
+                Bar(
+                    chart_label(row.label, row.key),
+                    shown,
+                    n * CHART_ROW,
+                    round(CHART_BAR * value / scale),
+                    marker,
+                )
             )
         return bars
 

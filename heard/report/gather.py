@@ -41,6 +41,15 @@ DIMENSIONS = (
 )
 
 
+def names() -> dict[str, str]:
+    return {
+        "channel": _("Channel"),
+        "language": _("Language"),
+        "audience": _("Audience (hui)"),
+        "region": _("Region (hui venue)"),
+    }
+
+
 def _captions() -> dict[str, str]:
     return {
         "channel": _("Contributions by channel"),
@@ -84,8 +93,9 @@ def compared(breakdown: c.Breakdown, entered: dict | None) -> c.Breakdown:
     rows = list(breakdown.rows)
     keys = {r.key for r in rows}
     rows += [c.Count(group, group, 0, 0) for group in shares if group not in keys]
-    people = {r.key: r.people for r in rows if not r.suppressed}
-    found = population.compare(people, {g: float(v) for g, v in shares.items()})
+    people = {r.key: r.people for r in rows}
+    rare = {r.key: c.SMALL_CELL for r in rows if r.suppressed}
+    found = population.compare(people, {g: float(v) for g, v in shares.items()}, rare)
     rows = [
         dataclasses.replace(
             r,
@@ -117,6 +127,7 @@ def breakdowns(engagement: Engagement, shares: dict | None = None) -> list[c.Bre
         breakdown = c.Breakdown(
             key=key,
             caption=captions[key],
+            name=names()[key],
             rows=[
                 c.Count(
                     "" if r[field_name] is None else str(r[field_name]),
@@ -177,7 +188,7 @@ def demographic_breakdowns(engagement: Engagement, shares: dict) -> list[c.Break
         ]
         caption = _("People by %(question)s (self-described, with consent)") % {"question": f.label}
         key = f"{DEMOGRAPHIC}{f.key}"
-        breakdown = c.Breakdown(key=key, caption=caption, rows=rows, measure="people")
+        breakdown = c.Breakdown(key=key, caption=caption, rows=rows, measure="people", name=f.label)
         result.append(compared(breakdown, shares.get(key)))
     return result
 
@@ -314,6 +325,9 @@ def themes(
         quote = quote_of(kq.contribution, kq.start, kq.length)
         if quote is not None:
             quotes_of.setdefault(kq.theme_id, []).append(quote)
+    # Counted as the open data counts them: words withdrawn since the run are not counted.
+    live = ThemeMembership.objects.filter(run=run, contribution__withdrawn_at__isnull=True)
+    sizes = dict(live.values_list("theme_id").annotate(n=Count("id")).order_by())
     return c.Themes(
         run_version=run.version,
         finished_at=run.finished_at,
@@ -321,7 +335,7 @@ def themes(
         themes=[
             c.ThemeFinding(
                 label=t.label,
-                count=t.size,
+                count=sizes.get(t.pk, 0),
                 keywords=list(t.keywords or []),
                 quotes=quotes_of.get(t.pk, []),
                 id=t.pk,
@@ -329,7 +343,7 @@ def themes(
             )
             for t in standing
         ],
-        unassigned=run.memberships.filter(theme__isnull=True).count(),
+        unassigned=sizes.get(None, 0),
         analysed=run.memberships.count(),
     )
 

@@ -9,7 +9,8 @@ engagement's gaps are part of its findings (see docs/decisions/22-report-populat
 
 The heard share is taken over the people in the groups the population shares cover, so that
 people who did not say ("Prefer not to say", no hui region) do not make every group look
-under-represented.
+under-represented. A rare self-described answer (its count not printed) is left out of that
+base too, so that no printed share gives its count away.
 """
 
 from __future__ import annotations
@@ -59,20 +60,31 @@ def clean_shares(shares: dict[str, object]) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Compared:
-    heard_percent: float
+    heard_percent: float | None  # None for a rare answer, whose share is not printed
     population_percent: float
-    ratio: float | None  # heard share ÷ population share; None when the population share is 0
+    ratio: float | None  # heard share ÷ population share; None when not printed or not defined
     flag: str  # "not_heard", "under" or ""
 
 
-def compare(people: dict[str, int], shares: dict[str, float]) -> dict[str, Compared]:
-    """Each group with a population share, compared with the people heard in it."""
-    covered = sum(people.get(group, 0) for group in shares)
+def compare(
+    people: dict[str, int], shares: dict[str, float], rare: dict[str, int] | None = None
+) -> dict[str, Compared]:
+    """Each group with a population share, compared with the people heard in it.
+
+    ``rare`` holds groups whose count is not printed (fewer than ``bound`` people, the value
+    given): they are left out of the heard shares' base, so no printed share gives their count
+    away, and flagged only when even the most they could be (``bound - 1`` people) is under."""
+    rare = rare or {}
+    covered = sum(people.get(group, 0) for group in shares if group not in rare)
     result = {}
     for group, population_percent in shares.items():
+        if group in rare:
+            most = 100 * (rare[group] - 1) / (covered + rare[group] - 1)
+            under = population_percent and most < UNDER * population_percent
+            result[group] = Compared(None, population_percent, None, "under" if under else "")
+            continue
         heard = people.get(group, 0)
         exact = 100 * heard / covered if covered else 0.0
-        heard_percent = round(exact, 1)
         ratio = round(exact / population_percent, 2) if population_percent else None
         if population_percent and heard == 0:
             flag = "not_heard"
@@ -80,5 +92,5 @@ def compare(people: dict[str, int], shares: dict[str, float]) -> dict[str, Compa
             flag = "under"
         else:
             flag = ""
-        result[group] = Compared(heard_percent, population_percent, ratio, flag)
+        result[group] = Compared(round(exact, 1), population_percent, ratio, flag)
     return result

@@ -265,11 +265,7 @@ def population_dimensions(engagement: Engagement) -> list[tuple[str, str, list[t
     draft = draft_of(engagement)
     who = {b.key: b for b in gather.breakdowns(engagement)}
     dimensions = []
-    names = {
-        "language": _("Language"),
-        "audience": _("Audience (hui)"),
-        "region": _("Region (hui venue)"),
-    }
+    names = {key: name for key, name in gather.names().items() if key in gather.COMPARABLE}
     extra: dict[str, list[str]] = {
         "audience": [str(a.name) for a in engagement.audiences.order_by("order", "id")]
     }

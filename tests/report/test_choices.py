@@ -47,6 +47,16 @@ def _html(engagement) -> str:
 # -- population shares (the plain module) ---------------------------------------------------
 
 
+def test_a_rare_answer_stays_out_of_the_base_and_is_flagged_only_if_surely_under():
+    # R's 2 people are not printed: the others' shares are over 100, not 102.
+    found = population.compare(
+        {"A": 50, "B": 50, "R": 2, "S": 1}, {"A": 40, "B": 40, "R": 15, "S": 1}, {"R": 3, "S": 3}
+    )
+    assert found["A"].heard_percent == 50.0
+    assert found["R"].heard_percent is None and found["R"].flag == "under"
+    assert found["S"].flag == ""  # up to 2 people of 102 could be its 1%
+
+
 def test_compare_flags_groups_heard_under_four_fifths_of_their_share_or_not_at_all():
     found = population.compare({"A": 60, "B": 30, "C": 10}, {"A": 50, "B": 25, "C": 15, "D": 10})
     # Heard shares over the 100 people in the covered groups: 60, 30, 10, 0.
@@ -119,7 +129,7 @@ def test_population_shares_flag_under_heard_groups_in_the_text_and_add_unheard_o
     assert language.source == "Census 2023"
     html = rendering.render_html(report)
     assert "Groups we heard less than their share of the population" in html
-    assert "Samoan (Contributions by language): not heard at all, against 5.0% of the" in html
+    assert "Samoan (Language): not heard at all, against 5.0% of the population." in html
     assert "Census 2023" in html and "Share of population" in html
 
 

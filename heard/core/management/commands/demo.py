@@ -50,6 +50,7 @@ class Command(BaseCommand):
         self._opinions()
         if not options["no_themes"]:
             self._themes()
+            self._report()
 
     def _opinions(self) -> None:
         """The demo's conversation: statements, votes and hui tallies (idempotent)."""
@@ -76,5 +77,19 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     f"Analysed the demo's themes: {run.themes.count()} themes "
                     f"(analysis {run.version})."
+                )
+            )
+
+    def _report(self) -> None:
+        """The demo's findings, published (an interim report: the demo is still listening)."""
+        from heard.engagements.models import Engagement
+        from heard.report.demo import ensure_demo_report
+
+        version = ensure_demo_report(Engagement.objects.get(slug=demo_loader.DEMO_SLUG))
+        if version is not None:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Published the demo's findings: version {version.number}, "
+                    f"{version.pages} pages (/e/demo/report/)."
                 )
             )

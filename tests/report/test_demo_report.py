@@ -1,0 +1,90 @@
+"""``heard demo`` publishes the demo's findings: every quote in the published page is exactly a
+stored contribution's words (all of them are checked), the printed checkpoint verifies and the
+record still extends it, the record holds the page's and the PDF's hashes, and a correction
+makes version 2 with its note."""
+
+from __future__ import annotations
+
+import hashlib
+import html as html_lib
+import re
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from heard.core import demo_loader
+from heard.engagements.models import Engagement
+from heard.listen.models import Contribution
+from heard.listen.vocab import QuoteConsent
+from heard.record import events, merkle, notes
+from heard.record import services as record
+from heard.record.models import LogEntry
+from heard.report import services
+from heard.report.models import ReportVersion
+
+pytestmark = pytest.mark.django_db
+
+QUOTE = re.compile(
+    r'<(blockquote|q) data-contribution="(\d+)"[^>]*>(.*?)</\1>',
+    re.S,
+)
+
+
+def _printed(html: str) -> tuple[str, str]:
+    """The checkpoint and the verifier key as printed in the page."""
+    checkpoint, vkey = re.findall(r'<pre class="signed-note">(.*?)</pre>', html, re.S)[:2]
+    return html_lib.unescape(checkpoint), html_lib.unescape(vkey).strip()
+
+
+def test_the_demo_publishes_findings_whose_quotes_and_checkpoint_hold():
+    call_command("demo")
+    call_command("demo")  # a second run publishes nothing more
+    engagement = Engagement.objects.get(slug=demo_loader.DEMO_SLUG)
+    (version,) = ReportVersion.objects.filter(engagement=engagement)
+    assert version.interim and version.pages > 5 and bytes(version.pdf).startswith(b"%PDF-")
+
+    # Every quote, byte for byte.
+    found = QUOTE.findall(version.html)
+    assert len(found) >= 20
+    stored = Contribution.objects.in_bulk([int(cid) for _tag, cid, _text in found])
+    for _tag, cid, text in found:
+        words = html_lib.unescape(text)
+        contribution = stored[int(cid)]
+        assert words and words in contribution.text, f"contribution {cid} is not quoted exactly"
+        assert contribution.withdrawn_at is None and not contribution.is_hidden
+        assert contribution.quote_consent != QuoteConsent.NONE
+
+    # The printed checkpoint verifies with the printed key, and today's record extends it.
+    checkpoint_text, vkey = _printed(version.html)
+    verifier = notes.Verifier.from_vkey(vkey)
+    printed, _names = notes.open_checkpoint(checkpoint_text, [verifier])
+    now = record.issue_checkpoint()
+    latest, _names = notes.open_checkpoint(now.note, [verifier])
+    merkle.verify_consistency(
+        printed.size,
+        latest.size,
+        printed.root,
+        latest.root,
+        record.consistency(printed.size, latest.size),
+    )
+    # The record commits to exactly what is served.
+    entry = LogEntry.objects.get(index=version.log_index)
+    published = events.decode(bytes(entry.leaf))
+    assert published["html_sha256"] == hashlib.sha256(version.html.encode()).hexdigest()
+    assert published["pdf_sha256"] == hashlib.sha256(bytes(version.pdf)).hexdigest()
+    assert published["interim"] is True and printed.size <= version.log_index
+
+    # The population comparison flags groups, in the text; the headings are bilingual.
+    assert "Groups we heard less than their share of the population" in version.html
+    assert 'lang="mi">I pēhea tā mātou whakarongo</span>' in version.html
+
+    # A correction is version 2, with its note, and version 1 stays readable.
+    team = Client()
+    username = next(u for u, what in demo_loader.demo_logins() if "team" in u)
+    assert team.login(username=username, password=demo_loader.DEMO_PASSWORD)
+    second = services.publish(engagement, by=None, change_note="Corrected a theme's name.")
+    assert second.number == 2 and "Corrected a theme&#x27;s name." in second.html
+    first = team.get(reverse("report_version_html", args=["demo", 1]))
+    assert first.content == version.html.encode("utf-8")
