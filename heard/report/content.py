@@ -67,6 +67,12 @@ class Bar:
     width: int
     marker: int | None = None
 
+    @property
+    def text_x(self) -> int:
+        """Where the value is printed: past the bar and past the population mark, so the mark
+        never strikes through the number."""
+        return CHART_LABEL + max(self.width, (self.marker or 0) + 2) + 6
+
 
 @dataclass(frozen=True)
 class Breakdown:

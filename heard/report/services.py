@@ -224,7 +224,6 @@ def save_theme_choice(
     so a quote is always a stored contribution's words or an excerpt the analysis marked."""
     theme = standing_theme(engagement, theme_id)
     note = _text(note, _("the words under the theme"))
-    check_evidence(engagement, {theme.label: note})
     refs = None
     if chosen is not None:
         offered = {cand.ref for cand in quote_candidates(engagement, theme)}
@@ -255,6 +254,9 @@ def save_theme_choice(
             notes.pop(str(theme.pk), None)
         draft.quote_choice, draft.theme_notes, draft.updated_by = choice, notes, by
         draft.save()
+        # Checked against the report with this choice in it (a note may link to a quote it
+        # has just chosen); a refusal rolls the choice back too.
+        check_evidence(engagement, {theme.label: note})
     return draft
 
 
