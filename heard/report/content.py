@@ -255,6 +255,18 @@ class ConversationFinding:
 
 
 @dataclass(frozen=True)
+class Survey:
+    """A statement-voting conversation: the survey people answered by agreeing or not."""
+
+    number: int
+    topic: str
+    statements: int
+    voters: int
+    votes: int
+    hui_tallies: int
+
+
+@dataclass(frozen=True)
 class HowWeListened:
     hui_count: int
     places: list[str]
@@ -270,6 +282,8 @@ class HowWeListened:
     withdrawn: int
     hidden: int
     not_for_quoting: int
+    questions: list[Count] = field(default_factory=list)  # the questions asked, and answers
+    surveys: list[Survey] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

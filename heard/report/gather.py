@@ -23,6 +23,7 @@ from heard.listen.models import CHANNEL_CHOICES, Contribution, Participant
 from heard.listen.vocab import LANGUAGE_NAMES, Channel, QuoteConsent
 from heard.opinions import map_page
 from heard.opinions import queries as opinion_queries
+from heard.opinions.models import HuiTally, Vote
 from heard.plan.models import Hui
 from heard.record import keys
 from heard.record import services as record
@@ -227,6 +228,17 @@ def how_we_listened(engagement: Engagement, who: list[c.Breakdown]) -> c.HowWeLi
     ]
     days = sorted(timezone.localtime(m).date() for m in moments)
     by_key = {b.key: b for b in who}
+    answered = dict(
+        counted(engagement)
+        .values("question_id")
+        .annotate(n=Count("id"))
+        .values_list("question_id", "n")
+        .order_by()
+    )
+    questions = [
+        c.Count(q.key, q.text, answered.get(q.pk, 0))
+        for q in engagement.questions.order_by("order", "id")
+    ]
     return c.HowWeListened(
         hui_count=hui.count(),
         places=sorted({p for p, _r in venues if p}),
@@ -242,7 +254,31 @@ def how_we_listened(engagement: Engagement, who: list[c.Breakdown]) -> c.HowWeLi
         withdrawn=totals["withdrawn"],
         hidden=totals["hidden"],
         not_for_quoting=totals["none"],
+        questions=questions,
+        surveys=surveys(engagement),
     )
+
+
+def surveys(engagement: Engagement) -> list[c.Survey]:
+    """Each conversation as the survey it was: statements the public could vote on, people who
+    voted (their current votes), and the hui that voted by show of hands."""
+    found = []
+    for conversation in opinion_queries.conversations_for_listing(engagement):
+        current = Vote.objects.filter(statement__conversation=conversation, current=True)
+        found.append(
+            c.Survey(
+                number=conversation.number,
+                topic=conversation.topic,
+                statements=conversation.shown_count,
+                voters=conversation.voter_count,
+                votes=current.count(),
+                hui_tallies=HuiTally.objects.filter(statement__conversation=conversation)
+                .values("hui")
+                .distinct()
+                .count(),
+            )
+        )
+    return found
 
 
 def quote_of(contribution: Contribution, start: int, length: int) -> c.Quote | None:
@@ -519,12 +555,20 @@ def evidence_in(report: c.Report) -> dict[tuple[str, str], c.Evidence]:
     return found
 
 
+#: evidence.KINDS, marked for translation.
+EVIDENCE_KINDS = {
+    "c": gettext_noop("contribution"),
+    "s": gettext_noop("statement"),
+    "t": gettext_noop("theme"),
+}
+
+
 def resolver(found: dict[tuple[str, str], c.Evidence]) -> evidence.Resolver:
     def resolve(kind: str, ref: str) -> c.Evidence:
         if (kind, ref) in found:
             return found[(kind, ref)]
         label = _("%(what)s %(ref)s, no longer in this report") % {
-            "what": _(evidence.KINDS[kind]),
+            "what": _(EVIDENCE_KINDS[kind]),
             "ref": ref,
         }
         return c.Evidence(kind, ref, label, None)

@@ -27,8 +27,25 @@ SOURCE_MAX = 300
 TOTAL_SLACK = 0.5
 
 
+#: Why shares cannot be used, as templates over the error's params (English here; the app
+#: translates the same templates, heard.report.services.SHARES_MESSAGES).
+MESSAGES = {
+    "no_name": "A population share needs the group's name.",
+    "long_name": "Keep group names under %(max)s characters: %(group)s…",
+    "not_number": "%(group)s: give the share as a number, e.g. 16.5.",
+    "out_of_range": "%(group)s: a share is a percentage between 0 and 100.",
+    "twice": "%(group)s is listed twice.",
+    "too_many": "Give at most %(max)s groups.",
+    "over_100": "The shares add up to %(total)s%%, more than 100%%.",
+}
+
+
 class SharesError(ValueError):
-    """Population shares that cannot be used; the message says which and why."""
+    """Population shares that cannot be used; ``code`` and ``params`` say which and why."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.code, self.params = code, params
+        super().__init__(MESSAGES[code] % params)
 
 
 def clean_shares(shares: dict[str, object]) -> dict[str, float]:
@@ -38,23 +55,23 @@ def clean_shares(shares: dict[str, object]) -> dict[str, float]:
     for raw_group, raw_value in shares.items():
         group = str(raw_group).strip()
         if not group:
-            raise SharesError("A population share needs the group's name.")
+            raise SharesError("no_name")
         if len(group) > GROUP_MAX:
-            raise SharesError(f"Keep group names under {GROUP_MAX} characters: {group[:40]}…")
+            raise SharesError("long_name", max=GROUP_MAX, group=group[:40])
         try:
             value = float(str(raw_value).strip().rstrip("%"))
         except ValueError:
-            raise SharesError(f"{group}: give the share as a number, e.g. 16.5.") from None
+            raise SharesError("not_number", group=group) from None
         if not math.isfinite(value) or not 0 <= value <= 100:
-            raise SharesError(f"{group}: a share is a percentage between 0 and 100.")
+            raise SharesError("out_of_range", group=group)
         if group in cleaned:
-            raise SharesError(f"{group} is listed twice.")
+            raise SharesError("twice", group=group)
         cleaned[group] = round(value, 2)
     if len(cleaned) > MAX_GROUPS:
-        raise SharesError(f"Give at most {MAX_GROUPS} groups.")
+        raise SharesError("too_many", max=MAX_GROUPS)
     total = sum(cleaned.values())
     if total > 100 + TOTAL_SLACK:
-        raise SharesError(f"The shares add up to {total:g}%, more than 100%.")
+        raise SharesError("over_100", total=f"{total:g}")
     return cleaned
 
 

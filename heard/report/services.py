@@ -33,6 +33,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from heard.engagements.models import Engagement
 from heard.listen.vocab import QuoteConsent
@@ -260,6 +261,18 @@ def save_theme_choice(
     return draft
 
 
+#: population.MESSAGES, translatable (the same templates: a test keeps them equal).
+SHARES_MESSAGES = {
+    "no_name": gettext_lazy("A population share needs the group's name."),
+    "long_name": gettext_lazy("Keep group names under %(max)s characters: %(group)s…"),
+    "not_number": gettext_lazy("%(group)s: give the share as a number, e.g. 16.5."),
+    "out_of_range": gettext_lazy("%(group)s: a share is a percentage between 0 and 100."),
+    "twice": gettext_lazy("%(group)s is listed twice."),
+    "too_many": gettext_lazy("Give at most %(max)s groups."),
+    "over_100": gettext_lazy("The shares add up to %(total)s%%, more than 100%%."),
+}
+
+
 def population_dimensions(engagement: Engagement) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """What the team may enter population shares for: (key, name, known groups as (key,
     label)), the groups being those heard, the engagement's audiences and set answers, and any
@@ -299,7 +312,7 @@ def save_population(
     try:
         cleaned = population.clean_shares({g: v for g, v in shares.items() if str(v).strip()})
     except population.SharesError as error:
-        raise ValidationError(str(error)) from None
+        raise ValidationError(str(SHARES_MESSAGES[error.code]) % error.params) from None
     source = (source or "").strip()
     if len(source) > population.SOURCE_MAX:
         raise ValidationError(

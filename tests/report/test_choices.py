@@ -388,3 +388,26 @@ def test_only_the_team_edits_choices(world):
         reverse("report_population", args=[world.engagement.slug]),
     ]:
         assert client.get(url).status_code == 403
+
+
+def test_how_we_listened_lists_the_questions_and_the_statement_surveys(world):
+    from heard.engagements.models import Question
+
+    question = Question.objects.create(
+        engagement=world.engagement, key="matters", text="What matters most to you?"
+    )
+    Contribution.objects.filter(pk__in=[c.pk for c in world.contributions[:4]]).update(
+        question=question
+    )
+    how = gather.gather(world.engagement).how
+    asked = {q.label: q.contributions for q in how.questions}
+    assert asked["What matters most to you?"] == 4
+    (survey,) = how.surveys
+    assert survey.statements == 6 and survey.voters == 16 and survey.votes >= survey.voters
+    html = _html(world.engagement)
+    assert "The questions we asked" in html and "Statements people voted on" in html
+
+
+def test_the_app_translates_the_same_share_messages_the_plain_module_raises():
+    assert {k: str(v) for k, v in services.SHARES_MESSAGES.items()} == population.MESSAGES
+    assert set(gather.EVIDENCE_KINDS) == set(evidence.KINDS)
