@@ -334,6 +334,8 @@ def test_bilingual_report_prints_each_heading_in_te_reo_too(world):
 # -- publishing on the worker ----------------------------------------------------------------
 
 
+# The worker closes the database connection after its tasks, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_publishing_runs_on_the_worker_once_however_often_it_is_asked(world):
     engagement = world.engagement
     client = Client()

@@ -148,6 +148,8 @@ def _team_client(world) -> Client:
     return client
 
 
+# The worker closes the database connection after its tasks, as in production.
+@pytest.mark.django_db(transaction=True)
 def test_pages_publish_refuse_and_serve_the_frozen_versions(world):
     slug = world.engagement.slug
     public = Client()
