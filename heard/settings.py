@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "heard.sense",
     "heard.opinions",
     "heard.report",
+    "heard.policy",
 ]
 
 MIDDLEWARE = [

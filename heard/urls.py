@@ -17,4 +17,5 @@ urlpatterns = [
     path("e/<slug:slug>/", include("heard.sense.urls")),
     path("e/<slug:slug>/", include("heard.opinions.urls")),
     path("e/<slug:slug>/", include("heard.report.urls")),
+    path("e/<slug:slug>/", include("heard.policy.urls")),
 ]

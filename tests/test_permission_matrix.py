@@ -192,6 +192,7 @@ PROBES: dict[Action, Callable[[World], object]] = {
     Action.MANAGE_STATEMENTS: _manage_statements,
     Action.RECORD_TALLY: _record_tally,
     Action.PUBLISH_REPORT: _publish_report,
+    Action.DRAFT_POLICY: _get_url(lambda w: reverse("policy_team", args=[w.engagement.slug])),
 }
 
 # Actions whose effect we check beyond the status code.

@@ -59,6 +59,7 @@ class Action(StrEnum):
     MANAGE_STATEMENTS = "manage_statements"
     RECORD_TALLY = "record_tally"
     PUBLISH_REPORT = "publish_report"
+    DRAFT_POLICY = "draft_policy"
 
 
 ALL_PHASES: frozenset[Phase] = frozenset(Phase)
@@ -76,6 +77,9 @@ ANALYSING: frozenset[Phase] = frozenset({Phase.LISTEN, Phase.MAKE_SENSE, Phase.R
 # interim one ("what we have heard so far") and says so on its face (heard.report.services).
 REPORT_AND_AFTER: frozenset[Phase] = frozenset(
     {Phase.REPORT, Phase.DRAFT, Phase.CHECK_BACK, Phase.ENDORSE, Phase.ADOPT}
+)
+DRAFTING: frozenset[Phase] = frozenset(
+    {Phase.MAKE_SENSE, Phase.REPORT, Phase.DRAFT, Phase.CHECK_BACK, Phase.ENDORSE}
 )
 NEVER: frozenset[Phase] = frozenset()
 
@@ -121,6 +125,10 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
         "Open conversations, seed statements, accept or reject statements with a public reason"
     ),
     Action.RECORD_TALLY: gettext_noop("Enter a hui's show of hands on a statement"),
+    Action.DRAFT_POLICY: gettext_noop(
+        "Write the policy's clauses and trace them to themes; issue versions; set themes aside "
+        "with a public reason"
+    ),
     Action.PUBLISH_REPORT: gettext_noop(
         "Write the findings report's introduction, next steps and what was left out; order its "
         "themes; publish it and its corrections"
@@ -178,6 +186,9 @@ TABLE: dict[Action, dict[Role, frozenset[Phase]]] = {
     Action.RECORD_TALLY: {_T: LISTEN_AND_AFTER, _F: LISTEN_AND_AFTER},
     # Published versions are read by anyone who may see the engagement (VIEW_ENGAGEMENT).
     Action.PUBLISH_REPORT: {_T: AFTER_PLANNING},
+    # The policy is drafted from the findings while making sense of them, and amended through
+    # check-back and endorsement; issued versions are public (VIEW_ENGAGEMENT).
+    Action.DRAFT_POLICY: {_T: DRAFTING},
 }
 
 

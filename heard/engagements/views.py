@@ -67,6 +67,7 @@ def engagement_page(request: HttpRequest, engagement: Engagement) -> HttpRespons
         "roles": request.roles,
         "can": {a.value: can(request, a) for a in Action},
         "is_participant": Role.PARTICIPANT in request.roles,
+        "policy_issued": engagement.policy_versions_issued(),
     }
     return render(request, "engagements/engagement.html", ctx)
 

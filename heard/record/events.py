@@ -59,6 +59,11 @@ class EventType(StrEnum):
     # A published version's stored copy loses the words of a contribution since withdrawn:
     # the version, the contribution, the new page's hash (the published hashes stay as they were).
     REPORT_REDACTED = "report.redacted"
+    # The policy (heard.policy): a version issued, with the SHA-256 of its canonical content
+    # (heard.policy.document), and a theme set aside or taken back, with a digest of the reason.
+    POLICY_VERSION_ISSUED = "policy.version_issued"
+    POLICY_THEME_SET_ASIDE = "policy.theme_set_aside"
+    POLICY_THEME_TAKEN_BACK = "policy.theme_taken_back"
 
 
 def new_salt() -> bytes:

@@ -51,6 +51,7 @@ class Command(BaseCommand):
         if not options["no_themes"]:
             self._themes()
             self._report()
+            self._policy()
 
     def _opinions(self) -> None:
         """The demo's conversation: statements, votes and hui tallies (idempotent)."""
@@ -91,5 +92,23 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     f"Published the demo's findings: version {version.number}, "
                     f"{version.pages} pages (/e/demo/report/)."
+                )
+            )
+
+    def _policy(self) -> None:
+        """The demo's policy: clauses traced to its themes, version 1 issued."""
+        from heard.engagements.models import Engagement
+        from heard.policy.demo import ensure_demo_policy
+        from heard.policy.services import coverage_of, latest_issued
+
+        policy = ensure_demo_policy(Engagement.objects.get(slug=demo_loader.DEMO_SLUG))
+        if policy is not None:
+            version = latest_issued(policy)
+            found = coverage_of(version)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Drafted the demo's policy: {version.clause_versions.count()} clauses, "
+                    f"version {version.number} issued ({version.content_hash[:19]}…); "
+                    f"{len(found.answered)} themes answered, {len(found.unanswered)} unanswered."
                 )
             )

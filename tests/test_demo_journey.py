@@ -1,7 +1,9 @@
-"""``heard demo`` publishes the demo's findings: every quote in the published page is exactly a
-stored contribution's words (all of them are checked), the printed checkpoint verifies and the
-record still extends it, the record holds the page's and the PDF's hashes, and a correction
-makes version 2 with its note."""
+"""``heard demo`` carries the demo along the journey, checked in one run (the demo's theme
+analysis is the slow part): it publishes the findings, where every quote in the published page
+is exactly a stored contribution's words (all of them are checked), the printed checkpoint
+verifies and the record still extends it, the record holds the page's and the PDF's hashes,
+and a correction makes version 2 with its note; and it drafts a policy whose clauses trace to
+its themes, with version 1 issued and its hash in the record."""
 
 from __future__ import annotations
 
@@ -18,6 +20,9 @@ from heard.core import demo_loader
 from heard.engagements.models import Engagement
 from heard.listen.models import Contribution
 from heard.listen.vocab import QuoteConsent
+from heard.policy import document
+from heard.policy import services as policy_services
+from heard.policy.models import Policy
 from heard.record import events, merkle, notes
 from heard.record import services as record
 from heard.record.models import LogEntry
@@ -38,7 +43,7 @@ def _printed(html: str) -> tuple[str, str]:
     return html_lib.unescape(checkpoint), html_lib.unescape(vkey).strip()
 
 
-def test_the_demo_publishes_findings_whose_quotes_and_checkpoint_hold():
+def test_the_demo_publishes_findings_and_issues_a_traced_policy():
     call_command("demo")
     call_command("demo")  # a second run publishes nothing more
     engagement = Engagement.objects.get(slug=demo_loader.DEMO_SLUG)
@@ -88,3 +93,24 @@ def test_the_demo_publishes_findings_whose_quotes_and_checkpoint_hold():
     assert second.number == 2 and "Corrected a theme&#x27;s name." in second.html
     first = team.get(reverse("report_version_html", args=["demo", 1]))
     assert first.content == version.html.encode("utf-8")
+
+    # The policy: about twenty clauses, each traced to themes or saying why not (but one, which
+    # the coverage view shows), version 1 issued with its hash in the record.
+    policy = Policy.objects.get(engagement=engagement)
+    issued = policy_services.latest_issued(policy)
+    content = policy_services.content_of(issued)
+    assert len(content.clauses) >= 18 and issued.number == 1
+    assert document.content_hash(content) == issued.content_hash
+    entry = events.decode(bytes(LogEntry.objects.get(index=issued.log_index).leaf))
+    assert entry["type"] == "policy.version_issued" and entry["hash"] == issued.content_hash
+    # The engine finds the themes, so how many clauses match them may vary a little by machine.
+    traced = [c for c in content.clauses if c.themes]
+    assert len(traced) >= 12
+    principles = [c for c in content.clauses if c.kind == "principle"]
+    assert len(principles) == 5 and sum(bool(c.quotes) for c in principles) >= 3
+    for clause in principles:
+        for ref in clause.quotes:
+            words = Contribution.objects.get(pk=ref.contribution).text
+            assert words[ref.start : ref.start + ref.length]
+    found = policy_services.coverage_of(issued)
+    assert "A1" in found.without_evidence and found.not_from_engagement.keys() == {"L1"}

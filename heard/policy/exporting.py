@@ -1,0 +1,94 @@
+"""The policy as one JSON object (``heard policy export``): its versions with their hashes,
+its clauses with their words per language and their trace, the coverage of the themes, and
+(as check-back and endorsement are built) the feedback, amendments and decisions.
+
+Issued versions only, unless drafts are asked for: a draft is the team's work in progress and
+has no hash yet. Every clause's words are given exactly as issued; a quote is a reference
+(contribution id, start, length) into the open data, never a copy of the words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from heard.policy import services
+from heard.policy.models import Policy, PolicyVersion
+
+FORMAT = "heard.policy.export/1"
+
+
+def _texts(clause) -> dict[str, dict[str, str]]:
+    return {
+        "heading": {k: v for k, v in (("en", clause.heading_en), ("mi", clause.heading_mi)) if v},
+        "text": {k: v for k, v in (("en", clause.text_en), ("mi", clause.text_mi)) if v},
+    }
+
+
+def export(policy: Policy, *, drafts: bool = False) -> dict[str, Any]:
+    versions = [
+        v
+        for v in policy.versions.order_by("number")
+        if v.issued or (drafts and v.status == PolicyVersion.Status.DRAFT)
+    ]
+    labels = {t.pk: t.label for t in services.themes_of(policy)}
+    clauses: dict[str, dict[str, Any]] = {}
+    version_rows = []
+    for version in versions:
+        content = services.content_of(version)
+        version_rows.append(
+            {
+                "number": version.number,
+                "status": version.status,
+                "hash": version.content_hash or None,
+                "log_index": version.log_index,
+                "issued_at": version.issued_at.isoformat() if version.issued_at else None,
+                "based_on": version.based_on.number if version.based_on else None,
+                "note": version.note,
+                "clauses": [c.key for c in content.clauses],
+            }
+        )
+        for clause in content.clauses:
+            entry = clauses.setdefault(clause.key, {"id": clause.key, "versions": {}})
+            entry["kind"] = clause.kind
+            entry.update(_texts(clause))
+            entry["trace"] = {
+                "themes": [{"id": t, "label": labels.get(t, "")} for t in sorted(clause.themes)],
+                "quotes": [
+                    {"contribution": q.contribution, "start": q.start, "length": q.length}
+                    for q in clause.quotes
+                ],
+                "not_from_engagement": clause.not_from_engagement or None,
+            }
+            entry["versions"][str(version.number)] = _texts(clause)
+    coverage = None
+    if versions:
+        last = versions[-1]
+        found = services.coverage_of(last)
+        coverage = {
+            "version": last.number,
+            "answered": [
+                {"theme": t, "label": labels.get(t, ""), "clauses": keys}
+                for t, keys in found.answered.items()
+            ],
+            "set_aside": [
+                {"theme": t, "label": labels.get(t, ""), "reason": reason}
+                for t, reason in found.set_aside.items()
+            ],
+            "unanswered": [{"theme": t, "label": labels.get(t, "")} for t in found.unanswered],
+            "clauses_without_evidence": found.without_evidence,
+            "not_from_engagement": found.not_from_engagement,
+        }
+    return {
+        "format": FORMAT,
+        "engagement": policy.engagement.slug,
+        "title": policy.title,
+        "title_mi": policy.title_mi or None,
+        "theme_run": policy.theme_run.version,
+        "versions": version_rows,
+        "clauses": list(clauses.values()),
+        "coverage": coverage,
+        # Check-back, amendment and endorsement records join these as they are built.
+        "feedback": [],
+        "amendments": [],
+        "decisions": [],
+    }

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from heard.policy import views
+
+_V = "policy/v/<int:number>/"
+
+urlpatterns = [
+    path("policy/", views.latest, name="policy"),
+    path(_V, views.version, name="policy_version"),
+    path(_V + "canonical.json", views.canonical, name="policy_canonical"),
+    path("policy/diff/<int:a>/<int:b>/", views.diff, name="policy_diff"),
+    path("policy/clause/<str:key>/", views.clause, name="policy_clause"),
+    path("policy/coverage/", views.coverage, name="policy_coverage"),
+    path("policy/coverage/set-aside/", views.set_aside, name="policy_set_aside"),
+    path("policy/coverage/take-back/", views.take_back, name="policy_take_back"),
+    path("policy/edit/", views.team, name="policy_team"),
+    path("policy/edit/clause/<str:key>/", views.clause_edit, name="policy_clause_edit"),
+]
