@@ -56,9 +56,7 @@ class Engagement(Bilingual, models.Model):
 
     def policy_versions_issued(self) -> bool:
         """Whether the engagement's policy has a version the public may read."""
-        return self.__class__.objects.filter(
-            pk=self.pk, policy__versions__status="issued"
-        ).exists()
+        return self.__class__.objects.filter(pk=self.pk, policy__versions__status="issued").exists()
 
     @property
     def current_phase_label(self) -> str:
