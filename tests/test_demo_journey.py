@@ -114,3 +114,11 @@ def test_the_demo_publishes_findings_and_issues_a_traced_policy():
             assert words[ref.start : ref.start + ref.length]
     found = policy_services.coverage_of(issued)
     assert "A1" in found.without_evidence and found.not_from_engagement.keys() == {"L1"}
+
+    # The working group endorsed version 1 with changes, bound to its hash; one member dissents.
+    (decision,) = issued.decisions.all()
+    assert decision.version_hash == issued.content_hash
+    entry = events.decode(bytes(LogEntry.objects.get(index=decision.log_index).leaf))
+    assert entry["version_hash"] == issued.content_hash and entry["n_oppose"] == 1
+    assert decision.positions.count() == 5
+    assert decision.positions.get(member__name="Rāwiri Ngata").member.user.username == "rawiri.wg"

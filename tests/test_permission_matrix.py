@@ -193,6 +193,10 @@ PROBES: dict[Action, Callable[[World], object]] = {
     Action.RECORD_TALLY: _record_tally,
     Action.PUBLISH_REPORT: _publish_report,
     Action.DRAFT_POLICY: _get_url(lambda w: reverse("policy_team", args=[w.engagement.slug])),
+    Action.MANAGE_WORKING_GROUP: _get_url(
+        lambda w: reverse("policy_group_manage", args=[w.engagement.slug])
+    ),
+    Action.RECORD_DECISION: _get_url(lambda w: reverse("policy_decide", args=[w.engagement.slug])),
 }
 
 # Actions whose effect we check beyond the status code.

@@ -60,6 +60,8 @@ class Action(StrEnum):
     RECORD_TALLY = "record_tally"
     PUBLISH_REPORT = "publish_report"
     DRAFT_POLICY = "draft_policy"
+    MANAGE_WORKING_GROUP = "manage_working_group"
+    RECORD_DECISION = "record_decision"
 
 
 ALL_PHASES: frozenset[Phase] = frozenset(Phase)
@@ -81,6 +83,7 @@ REPORT_AND_AFTER: frozenset[Phase] = frozenset(
 DRAFTING: frozenset[Phase] = frozenset(
     {Phase.MAKE_SENSE, Phase.REPORT, Phase.DRAFT, Phase.CHECK_BACK, Phase.ENDORSE}
 )
+ENDORSING: frozenset[Phase] = frozenset({Phase.ENDORSE})
 NEVER: frozenset[Phase] = frozenset()
 
 
@@ -128,6 +131,13 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
     Action.DRAFT_POLICY: gettext_noop(
         "Write the policy's clauses and trace them to themes; issue versions; set themes aside "
         "with a public reason"
+    ),
+    Action.MANAGE_WORKING_GROUP: gettext_noop(
+        "Form the independent working group and appoint its members for their terms"
+    ),
+    Action.RECORD_DECISION: gettext_noop(
+        "Record the working group's decision on an issued version of the policy, with each "
+        "member's position, any dissent, and the minutes"
     ),
     Action.PUBLISH_REPORT: gettext_noop(
         "Write the findings report's introduction, next steps and what was left out; order its "
@@ -189,6 +199,11 @@ TABLE: dict[Action, dict[Role, frozenset[Phase]]] = {
     # The policy is drafted from the findings while making sense of them, and amended through
     # check-back and endorsement; issued versions are public (VIEW_ENGAGEMENT).
     Action.DRAFT_POLICY: {_T: DRAFTING},
+    # The group is formed early (it oversees the whole engagement); it decides when the
+    # engagement reaches endorsement. The team may record the decision as the group's
+    # secretariat; the group's members may record it themselves.
+    Action.MANAGE_WORKING_GROUP: {_T: AFTER_PLANNING},
+    Action.RECORD_DECISION: {_T: ENDORSING, _W: ENDORSING},
 }
 
 

@@ -11,12 +11,15 @@ back to people's words. Idempotent: an engagement with a policy is left alone.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from heard.core.models import Membership
 from heard.core.permissions import Role
 from heard.engagements.models import Engagement
-from heard.policy import services
+from heard.policy import endorsement, services
 from heard.policy.models import Policy
 from heard.report.gather import quote_of
 from heard.sense.models import KeyQuote
@@ -163,5 +166,82 @@ def ensure_demo_policy(engagement: Engagement) -> Policy | None:
     for theme in themes:
         if theme.label.split(", ")[0] == word and theme.pk not in answered:
             services.set_aside(policy, theme.pk, by=by, reason=reason)
-    services.issue(draft, by=by, note="The first draft, for the check-back.")
+    version = services.issue(draft, by=by, note="The first draft, for the check-back.")
+    _demo_endorsement(engagement, version, by)
     return policy
+
+
+#: The demo's working group: invented people (any likeness is chance). Rāwiri signs in as the
+#: demo's working-group account.
+MEMBERS = [
+    ("Hine Te Whata", "chair", "Community representative, Tairāwhiti", ""),
+    ("Rāwiri Ngata", "member", "Iwi data governance", "rawiri.wg"),
+    ("Sione Latu", "member", "Pacific community services", ""),
+    ("Meera Patel", "member", "Privacy law", ""),
+    ("Jo Williams", "member", "Disabled people's organisation", ""),
+]
+POSITIONS = {
+    "Hine Te Whata": ("support", ""),
+    "Rāwiri Ngata": (
+        "reservations",
+        "G4.1 must say who decides for iwi, not only that iwi have a say.",
+    ),
+    "Sione Latu": ("support", ""),
+    "Meera Patel": ("support", ""),
+    "Jo Williams": (
+        "oppose",
+        "The draft says nothing about supported decision-making, which disabled people raised "
+        "again and again. I cannot endorse it until it does.",
+    ),
+}
+
+
+def _demo_endorsement(engagement: Engagement, version, by) -> None:
+    """The group, its members, and its decision on version 1 ("endorse with changes")."""
+    from django.contrib.auth import get_user_model
+
+    group = endorsement.form_group(
+        engagement,
+        name="Independent working group (demo)",
+        name_mi="Rōpū mahi motuhake",
+        mandate=(
+            "Appointed by the demo's sponsoring minister to oversee the engagement and the "
+            "policy drafted from it. Decides by consensus where it can, by majority where it "
+            "cannot; every member's position and dissent is published."
+        ),
+    )
+    users = get_user_model().objects.in_bulk(
+        [u for *_rest, u in MEMBERS if u], field_name="username"
+    )
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=200)
+    members = {
+        name: endorsement.add_member(
+            group,
+            name=name,
+            role=role,
+            affiliation=affiliation,
+            term_start=start,
+            user=users.get(username),
+            by=by,
+        )
+        for name, role, affiliation, username in MEMBERS
+    }
+    endorsement.record_decision(
+        group,
+        version,
+        outcome="endorse_with_changes",
+        changes=(
+            "Add a clause on supported decision-making; say in G4.1 who decides for iwi data; "
+            "take the draft back to the community before the next version."
+        ),
+        minutes=(
+            "The group met to consider version 1 against the findings and the coverage view. "
+            "It noted four themes the draft does not answer yet, and one clause (A1) with no "
+            "evidence behind it. Four members support the draft, one with reservations; one "
+            "opposes it until supported decision-making is addressed."
+        ),
+        positions={members[name].pk: stance for name, stance in POSITIONS.items()},
+        decided_on=today,
+        by=by,
+    )

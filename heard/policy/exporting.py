@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from heard.policy import services
-from heard.policy.models import Policy, PolicyVersion
+from heard.policy.models import Decision, Policy, PolicyVersion
 
 FORMAT = "heard.policy.export/1"
 
@@ -87,8 +87,41 @@ def export(policy: Policy, *, drafts: bool = False) -> dict[str, Any]:
         "versions": version_rows,
         "clauses": list(clauses.values()),
         "coverage": coverage,
-        # Check-back, amendment and endorsement records join these as they are built.
+        # Check-back and amendment records join these as they are built.
         "feedback": [],
         "amendments": [],
-        "decisions": [],
+        "decisions": decisions(policy, {v.pk for v in versions}),
     }
+
+
+def decisions(policy: Policy, version_ids: set[int]) -> list[dict[str, Any]]:
+    """The working group's decisions on the exported versions, each with the hash it binds."""
+    rows = (
+        Decision.objects.filter(version_id__in=version_ids)
+        .select_related("version", "group")
+        .prefetch_related("positions__member")
+        .order_by("recorded_at", "id")
+    )
+    return [
+        {
+            "group": d.group.name,
+            "version": d.version.number,
+            "version_hash": d.version_hash,
+            "outcome": d.outcome,
+            "changes": d.changes or None,
+            "decided_on": d.decided_on.isoformat(),
+            "log_index": d.log_index,
+            "minutes": d.minutes,
+            "positions": [
+                {
+                    "member": p.member.public_id,
+                    "name": p.member.name,
+                    "role": p.member.role,
+                    "stance": p.stance,
+                    "dissent": p.dissent or None,
+                }
+                for p in d.positions.all()
+            ],
+        }
+        for d in rows
+    ]

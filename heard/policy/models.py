@@ -172,3 +172,117 @@ class ThemeSetAside(models.Model):
 
     def __str__(self) -> str:
         return f"theme {self.theme_id} set aside"
+
+
+class ImmutableError(Exception):
+    """A recorded decision is never changed; record a new one."""
+
+
+class WorkingGroup(models.Model):
+    """The independent group that oversees the policy and endorses a version."""
+
+    engagement = models.OneToOneField(
+        Engagement, on_delete=models.CASCADE, related_name="working_group"
+    )
+    name = models.CharField(max_length=200)
+    name_mi = models.CharField(max_length=200, blank=True)
+    mandate = models.TextField(
+        max_length=TEXT_MAX, help_text=_("Who appointed the group, to do what, and how it decides.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupMember(models.Model):
+    """A member of the working group. Members' names are published on the group's page (they
+    act in public); the record holds their public id and role, not their names."""
+
+    class Role(models.TextChoices):
+        CHAIR = "chair", _("Chair")
+        MEMBER = "member", _("Member")
+
+    group = models.ForeignKey(WorkingGroup, on_delete=models.CASCADE, related_name="members")
+    public_id = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    affiliation = models.CharField(max_length=200, blank=True)
+    term_start = models.DateField()
+    term_end = models.DateField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    log_index = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["group", "term_start", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def serves_on(self, day) -> bool:
+        return self.term_start <= day and (self.term_end is None or day <= self.term_end)
+
+
+class Decision(models.Model):
+    """The group's decision on one issued version, bound to that version's hash, with each
+    member's position, any dissent, and the minutes. Never edited: a later decision is a new
+    row."""
+
+    class Outcome(models.TextChoices):
+        ENDORSE = "endorse", _("Endorse")
+        ENDORSE_WITH_CHANGES = "endorse_with_changes", _("Endorse with changes")
+        DECLINE = "decline", _("Decline")
+
+    group = models.ForeignKey(WorkingGroup, on_delete=models.PROTECT, related_name="decisions")
+    version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="decisions")
+    version_hash = models.CharField(max_length=80)
+    outcome = models.CharField(max_length=24, choices=Outcome.choices)
+    changes = models.TextField(blank=True, max_length=TEXT_MAX)
+    minutes = models.TextField(max_length=TEXT_MAX)
+    decided_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    log_index = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["group", "recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} v{self.version.number}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ImmutableError("A recorded decision is never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("A recorded decision is never deleted.")
+
+
+class Position(models.Model):
+    """One member's position on a decision, and their dissent in their own words."""
+
+    class Stance(models.TextChoices):
+        SUPPORT = "support", _("Supports")
+        RESERVATIONS = "reservations", _("Supports, with reservations")
+        OPPOSE = "oppose", _("Opposes")
+        ABSTAIN = "abstain", _("Abstains")
+        ABSENT = "absent", _("Absent")
+
+    decision = models.ForeignKey(Decision, on_delete=models.PROTECT, related_name="positions")
+    member = models.ForeignKey(GroupMember, on_delete=models.PROTECT, related_name="positions")
+    stance = models.CharField(max_length=14, choices=Stance.choices)
+    dissent = models.TextField(blank=True, max_length=REASON_MAX)
+
+    class Meta:
+        ordering = ["decision", "member__term_start", "member_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "member"], name="one_position_each"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.stance}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from heard.policy import views
+from heard.policy import group_views, views
 
 _V = "policy/v/<int:number>/"
 
@@ -15,4 +15,7 @@ urlpatterns = [
     path("policy/coverage/take-back/", views.take_back, name="policy_take_back"),
     path("policy/edit/", views.team, name="policy_team"),
     path("policy/edit/clause/<str:key>/", views.clause_edit, name="policy_clause_edit"),
+    path("policy/group/", group_views.group, name="policy_group"),
+    path("policy/group/manage/", group_views.manage, name="policy_group_manage"),
+    path("policy/group/decide/", group_views.decide, name="policy_decide"),
 ]

@@ -64,6 +64,11 @@ class EventType(StrEnum):
     POLICY_VERSION_ISSUED = "policy.version_issued"
     POLICY_THEME_SET_ASIDE = "policy.theme_set_aside"
     POLICY_THEME_TAKEN_BACK = "policy.theme_taken_back"
+    # The working group: a member joins (public id, role, term; the name is on the group's page,
+    # not in the log), and a decision on a version, bound to its hash, with the members'
+    # positions counted, digests of the minutes and of each dissent.
+    POLICY_MEMBER_ADDED = "policy.member_added"
+    POLICY_DECISION = "policy.decision"
 
 
 def new_salt() -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
@@ -9,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from heard.core.permissions import Phase
-from heard.policy import services
+from heard.policy import endorsement, services
 from heard.sense import services as sense
 from heard.sense.models import KeyQuote
 from tests.sense.conftest import hand_built, make_world
@@ -33,7 +34,17 @@ def policy():
     c2 = services.write_clause(draft, "L1", text_en="Follow the law.")
     services.trace_clause(c2, not_from_engagement="Required by law.")
     services.set_aside(policy, themes["rent"].pk, by=world.team, reason="Another agency's work.")
-    services.issue(draft, by=world.team)
+    issued = services.issue(draft, by=world.team)
+    group = endorsement.form_group(world.engagement, name="Working group", mandate="Appointed.")
+    member = endorsement.add_member(group, name="Hana", term_start=dt.date(2026, 1, 1))
+    endorsement.record_decision(
+        group,
+        issued,
+        outcome="endorse",
+        minutes="Endorsed.",
+        positions={member.pk: ("support", "")},
+        decided_on=dt.date(2026, 11, 1),
+    )
     second = services.next_version(policy, by=world.team)
     services.write_clause(second, "P1", text_en="Always ask first.")
     return policy
@@ -61,6 +72,10 @@ def test_export_holds_the_contracts_keys_with_hashes_and_traces(policy):
     assert [a["label"] for a in coverage["answered"]] == ["data"]
     assert coverage["set_aside"][0]["reason"] == "Another agency's work."
     assert [u["label"] for u in coverage["unanswered"]] == ["bus"]
+
+    (decision,) = data["decisions"]
+    assert decision["version_hash"] == v1["hash"] and decision["outcome"] == "endorse"
+    assert decision["positions"][0]["stance"] == "support"
 
     with_drafts = _export(policy.engagement.slug, "--include-drafts")
     assert [v["hash"] is None for v in with_drafts["versions"]] == [False, True]
