@@ -20,7 +20,7 @@ from heard.core import demo_loader
 from heard.engagements.models import Engagement
 from heard.listen.models import Contribution
 from heard.listen.vocab import QuoteConsent
-from heard.policy import document
+from heard.policy import checkback, document
 from heard.policy import services as policy_services
 from heard.policy.models import Policy
 from heard.record import events, merkle, notes
@@ -122,3 +122,12 @@ def test_the_demo_publishes_findings_and_issues_a_traced_policy():
     assert entry["version_hash"] == issued.content_hash and entry["n_oppose"] == 1
     assert decision.positions.count() == 5
     assert decision.positions.get(member__name="Rāwiri Ngata").member.user.username == "rawiri.wg"
+
+    # The check-back round on version 1: answers online and by hands, closed before the decision.
+    feedback_round = issued.feedback_round
+    assert not feedback_round.open and feedback_round.closed_at <= decision.recorded_at
+    assert feedback_round.feedback.filter(current=True).count() >= 200
+    assert feedback_round.tallies.count() == 4
+    found = checkback.summary(feedback_round)
+    assert found[0].wrong_share >= found[-1].wrong_share and found[0].wrong_share > 0
+    assert any(item.comments for item in found)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from heard.core.models import Membership
 from heard.core.permissions import Role
 from heard.engagements.models import Engagement
-from heard.policy import endorsement, services
+from heard.policy import checkback, endorsement, services
 from heard.policy.models import Policy
 from heard.report.gather import quote_of
 from heard.sense.models import KeyQuote
@@ -167,8 +167,73 @@ def ensure_demo_policy(engagement: Engagement) -> Policy | None:
         if theme.label.split(", ")[0] == word and theme.pk not in answered:
             services.set_aside(policy, theme.pk, by=by, reason=reason)
     version = services.issue(draft, by=by, note="The first draft, for the check-back.")
+    _demo_check_back(engagement, version, by)
     _demo_endorsement(engagement, version, by)
     return policy
+
+
+#: Comments the demo's people left on clauses in the check-back (invented, in our words).
+COMMENTS = {
+    "P3": [
+        ("no", "Choice means nothing if the form says sign or no benefit."),
+        ("partly", "Add supported decision-making. My sister needs help to choose, not someone "
+                   "choosing for her."),
+    ],
+    "G2.2": [("yes", "Thank you for NZSL. Please make the videos captioned too.")],
+    "G4.1": [("partly", "Iwi having 'a say' is not the same as iwi deciding.")],
+    "G1.1": [("yes", "This is what we asked for at the providers' hui.")],
+}  # fmt: skip
+
+
+HUI_HANDS = (("P3", {"yes": 9, "partly": 6, "no": 4}), ("G2", {"yes": 17, "partly": 2}))
+
+
+def _demo_check_back(engagement: Engagement, version, by) -> None:
+    """The check-back round on version 1: answers from forty people online, a few comments,
+    two hui voting by show of hands; then closed."""
+    import random
+
+    from heard.listen.models import Participant
+    from heard.plan.models import Hui
+
+    feedback_round = checkback.open_round(version, by=by)
+    people = list(
+        Participant.objects.filter(engagement=engagement, user__isnull=False).order_by("id")[:40]
+    )
+    keys = [row.clause.key for row in version.clause_versions.select_related("clause")]
+    rng = random.Random(7)  # noqa: S311 -- demo data, seeded so every load is the same
+    doubtful = {"P3", "G4.1", "G4.3", "A1"}
+    for n, person in enumerate(people):
+        for key in rng.sample(keys, 5):
+            weights = (2, 3, 3, 1) if key in doubtful else (7, 2, 1, 1)
+            heard, reflects, integrity = (
+                rng.choices(["yes", "partly", "no", "unsure"], weights)[0] for _ in range(3)
+            )
+            checkback.give_feedback(
+                feedback_round, person, clause_key=key,
+                heard=heard, reflects=reflects, integrity=integrity,
+            )  # fmt: skip
+        if n == 0:
+            checkback.give_feedback(
+                feedback_round, person, clause_key=None,
+                comment="Good to see our words come back. Keep taking it back to the hui.",
+            )  # fmt: skip
+    for (key, remarks), person in zip(COMMENTS.items(), reversed(people), strict=False):
+        for answer, comment in remarks:
+            checkback.give_feedback(
+                feedback_round, person, clause_key=key, heard=answer, comment=comment,
+                quote_consent="anonymous",
+            )  # fmt: skip
+    for hui in Hui.objects.filter(engagement=engagement).order_by("starts_at")[:2]:
+        for key, counts in (
+            ("P3", {"yes": 9, "partly": 6, "no": 4}),
+            ("G2", {"yes": 17, "partly": 2}),
+        ):
+            checkback.record_tally(
+                feedback_round, hui=hui, clause_key=key, question="heard", counts=counts,
+                note="Show of hands at the end of the hui.", by=by,
+            )  # fmt: skip
+    checkback.close_round(feedback_round, by=by)
 
 
 #: The demo's working group: invented people (any likeness is chance). Rāwiri signs in as the

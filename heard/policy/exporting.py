@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from heard.policy import services
-from heard.policy.models import Decision, Policy, PolicyVersion
+from heard.policy import checkback, services
+from heard.policy.models import Answer, Decision, FeedbackRound, Policy, PolicyVersion
 
 FORMAT = "heard.policy.export/1"
 
@@ -87,10 +87,58 @@ def export(policy: Policy, *, drafts: bool = False) -> dict[str, Any]:
         "versions": version_rows,
         "clauses": list(clauses.values()),
         "coverage": coverage,
-        # Check-back and amendment records join these as they are built.
-        "feedback": [],
+        "feedback": feedback(policy, {v.pk for v in versions}),
+        # Amendments tied to feedback join here when that slice is built.
         "amendments": [],
         "decisions": decisions(policy, {v.pk for v in versions}),
+    }
+
+
+def feedback(policy: Policy, version_ids: set[int]) -> list[dict[str, Any]]:
+    """Each check-back round on the exported versions: per clause, the answers to each question
+    (online and by hands at hui) and the comments that may be published (exact words; the
+    pseudonym only with "quote" consent); comments kept but withheld are counted, not shown."""
+    rounds = FeedbackRound.objects.filter(version_id__in=version_ids).select_related("version")
+    found = []
+    for feedback_round in rounds.order_by("version__number"):
+        clauses = []
+        for item in checkback.summary(feedback_round):
+            clauses.append(
+                {
+                    "clause": item.key,
+                    "questions": {
+                        q.key: {
+                            "online": {a: q.online[a] for a in Answer.values},
+                            "hands": {a: q.hands[a] for a in Answer.values},
+                        }
+                        for q in item.questions
+                    },
+                    "comments": [_comment(row) for row in item.comments],
+                    "comments_withheld": item.withheld_comments,
+                }
+            )
+        shown, withheld = checkback.draft_comments(feedback_round)
+        found.append(
+            {
+                "version": feedback_round.version.number,
+                "opened_at": feedback_round.opened_at.isoformat(),
+                "closed_at": feedback_round.closed_at.isoformat()
+                if feedback_round.closed_at
+                else None,
+                "log_index": feedback_round.log_index,
+                "clauses": clauses,
+                "draft_comments": [_comment(row) for row in shown],
+                "draft_comments_withheld": withheld,
+            }
+        )
+    return found
+
+
+def _comment(row) -> dict[str, Any]:
+    return {
+        "text": row.comment,
+        "by": row.participant.pseudonym or None if row.quote_consent == "quote" else None,
+        "log_index": row.log_index,
     }
 
 

@@ -15,7 +15,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from heard.engagements.models import Engagement
-from heard.listen.models import Contribution
+from heard.listen.models import QUOTE_CONSENT_CHOICES, Contribution
+from heard.listen.vocab import QuoteConsent
 from heard.sense.models import Theme, ThemeRun
 
 TEXT_MAX = 20_000
@@ -286,3 +287,116 @@ class Position(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.stance}"
+
+
+class FeedbackRound(models.Model):
+    """A check-back round: one issued version taken back to the people, clause by clause."""
+
+    version = models.OneToOneField(
+        PolicyVersion, on_delete=models.PROTECT, related_name="feedback_round"
+    )
+    opened_at = models.DateTimeField()
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    log_index = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"check-back on {self.version}"
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
+
+
+class Answer(models.TextChoices):
+    """One answer to a check-back question: a simple scale, with "not sure" kept apart."""
+
+    YES = "yes", _("Yes")
+    PARTLY = "partly", _("Partly")
+    NO = "no", _("No")
+    UNSURE = "unsure", _("Not sure")
+
+
+class ClauseFeedback(models.Model):
+    """A person's answers to the three questions on one clause (or, with no clause, their
+    comment on the whole draft). A changed answer is a new row naming the one it replaces; the
+    old row stays (``current`` false), as with votes. The comment is the person's words: kept
+    exactly, with their quote consent, in the record as a salted commitment."""
+
+    round = models.ForeignKey(FeedbackRound, on_delete=models.PROTECT, related_name="feedback")
+    clause = models.ForeignKey(
+        Clause, null=True, blank=True, on_delete=models.PROTECT, related_name="feedback"
+    )
+    participant = models.ForeignKey(
+        "listen.Participant", on_delete=models.PROTECT, related_name="policy_feedback"
+    )
+    heard = models.CharField(max_length=8, choices=Answer.choices, blank=True)
+    reflects = models.CharField(max_length=8, choices=Answer.choices, blank=True)
+    integrity = models.CharField(max_length=8, choices=Answer.choices, blank=True)
+    comment = models.TextField(blank=True, max_length=TEXT_MAX)
+    quote_consent = models.CharField(
+        max_length=10, choices=QUOTE_CONSENT_CHOICES, default=QuoteConsent.ANONYMOUS.value
+    )
+    salt = models.BinaryField(max_length=32, null=True, editable=False)
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
+    )
+    current = models.BooleanField(default=True)
+    given_at = models.DateTimeField()
+    client_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    log_index = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["round", "given_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "clause", "participant"],
+                condition=models.Q(current=True),
+                name="one_current_feedback",
+            ),
+            models.UniqueConstraint(
+                fields=["round", "participant"],
+                condition=models.Q(current=True, clause__isnull=True),
+                name="one_current_draft_comment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"feedback on {self.clause_id or 'the draft'}"
+
+
+class FeedbackTally(models.Model):
+    """A hui's answers to one question on one clause, by show of hands, entered by a
+    facilitator. A correction supersedes the earlier tally; both are kept."""
+
+    round = models.ForeignKey(FeedbackRound, on_delete=models.PROTECT, related_name="tallies")
+    clause = models.ForeignKey(Clause, on_delete=models.PROTECT, related_name="tallies")
+    hui = models.ForeignKey("plan.Hui", on_delete=models.PROTECT, related_name="+")
+    question = models.CharField(max_length=10)
+    yes = models.PositiveIntegerField(default=0)
+    partly = models.PositiveIntegerField(default=0)
+    no = models.PositiveIntegerField(default=0)
+    unsure = models.PositiveIntegerField(default=0)
+    note = models.TextField(blank=True, max_length=REASON_MAX)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+    superseded = models.BooleanField(default=False)
+    log_index = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["round", "clause", "hui", "question", "recorded_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "clause", "hui", "question"],
+                condition=models.Q(superseded=False),
+                name="one_live_feedback_tally",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hui_id} on {self.clause_id} ({self.question})"

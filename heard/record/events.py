@@ -69,6 +69,13 @@ class EventType(StrEnum):
     # positions counted, digests of the minutes and of each dissent.
     POLICY_MEMBER_ADDED = "policy.member_added"
     POLICY_DECISION = "policy.decision"
+    # Check-back: a round opened on an issued version (its hash), a person's answers on a
+    # clause (the comment as a salted commitment; a change names the entry it replaces), a
+    # hui's show of hands on a clause, and a round closed.
+    POLICY_CHECK_BACK_OPENED = "policy.check_back_opened"
+    POLICY_FEEDBACK = "policy.feedback"
+    POLICY_FEEDBACK_TALLY = "policy.feedback_tally"
+    POLICY_CHECK_BACK_CLOSED = "policy.check_back_closed"
 
 
 def new_salt() -> bytes:

@@ -10,7 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from heard.core.permissions import Phase
-from heard.policy import endorsement, services
+from heard.listen import services as listen
+from heard.policy import checkback, endorsement, services
 from heard.sense import services as sense
 from heard.sense.models import KeyQuote
 from tests.sense.conftest import hand_built, make_world
@@ -35,6 +36,13 @@ def policy():
     services.trace_clause(c2, not_from_engagement="Required by law.")
     services.set_aside(policy, themes["rent"].pk, by=world.team, reason="Another agency's work.")
     issued = services.issue(draft, by=world.team)
+    feedback_round = checkback.open_round(issued, by=world.team)
+    person = listen.voice_without_account(world.engagement, source="online", tag="x")
+    checkback.give_feedback(
+        feedback_round, person, clause_key="P1", heard="no", comment="Not us.", quote_consent="none"
+    )
+    checkback.give_feedback(feedback_round, person, clause_key="L1", heard="yes", comment="Fine.")
+    checkback.close_round(feedback_round, by=world.team)
     group = endorsement.form_group(world.engagement, name="Working group", mandate="Appointed.")
     member = endorsement.add_member(group, name="Hana", term_start=dt.date(2026, 1, 1))
     endorsement.record_decision(
@@ -73,6 +81,12 @@ def test_export_holds_the_contracts_keys_with_hashes_and_traces(policy):
     assert coverage["set_aside"][0]["reason"] == "Another agency's work."
     assert [u["label"] for u in coverage["unanswered"]] == ["bus"]
 
+    (round_,) = data["feedback"]
+    by_clause = {c["clause"]: c for c in round_["clauses"]}
+    assert by_clause["P1"]["questions"]["heard"]["online"]["no"] == 1
+    assert by_clause["P1"]["comments"] == [] and by_clause["P1"]["comments_withheld"] == 1
+    assert by_clause["L1"]["comments"][0]["text"] == "Fine."
+    assert "Not us." not in json.dumps(data)
     (decision,) = data["decisions"]
     assert decision["version_hash"] == v1["hash"] and decision["outcome"] == "endorse"
     assert decision["positions"][0]["stance"] == "support"
