@@ -197,6 +197,15 @@ PROBES: dict[Action, Callable[[World], object]] = {
         lambda w: reverse("policy_group_manage", args=[w.engagement.slug])
     ),
     Action.RECORD_DECISION: _get_url(lambda w: reverse("policy_decide", args=[w.engagement.slug])),
+    Action.RUN_CHECK_BACK: _get_url(
+        lambda w: reverse("policy_check_back_manage", args=[w.engagement.slug])
+    ),
+    Action.GIVE_FEEDBACK: _get_url(
+        lambda w: reverse("policy_check_back", args=[w.engagement.slug])
+    ),
+    Action.RECORD_FEEDBACK_TALLY: _get_url(
+        lambda w: reverse("policy_check_back_tally", args=[w.engagement.slug])
+    ),
 }
 
 # Actions whose effect we check beyond the status code.

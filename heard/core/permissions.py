@@ -62,6 +62,9 @@ class Action(StrEnum):
     DRAFT_POLICY = "draft_policy"
     MANAGE_WORKING_GROUP = "manage_working_group"
     RECORD_DECISION = "record_decision"
+    RUN_CHECK_BACK = "run_check_back"
+    GIVE_FEEDBACK = "give_feedback"
+    RECORD_FEEDBACK_TALLY = "record_feedback_tally"
 
 
 ALL_PHASES: frozenset[Phase] = frozenset(Phase)
@@ -84,6 +87,7 @@ DRAFTING: frozenset[Phase] = frozenset(
     {Phase.MAKE_SENSE, Phase.REPORT, Phase.DRAFT, Phase.CHECK_BACK, Phase.ENDORSE}
 )
 ENDORSING: frozenset[Phase] = frozenset({Phase.ENDORSE})
+CHECKING_BACK: frozenset[Phase] = frozenset({Phase.CHECK_BACK})
 NEVER: frozenset[Phase] = frozenset()
 
 
@@ -138,6 +142,16 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
     Action.RECORD_DECISION: gettext_noop(
         "Record the working group's decision on an issued version of the policy, with each "
         "member's position, any dissent, and the minutes"
+    ),
+    Action.RUN_CHECK_BACK: gettext_noop(
+        "Take an issued version of the policy back to the people for feedback, and close the round"
+    ),
+    Action.GIVE_FEEDBACK: gettext_noop(
+        "Answer, clause by clause: have we heard you correctly, does this reflect your ideas, "
+        "does it have integrity with the process; and comment"
+    ),
+    Action.RECORD_FEEDBACK_TALLY: gettext_noop(
+        "Enter a hui's show of hands on a clause of the draft policy"
     ),
     Action.PUBLISH_REPORT: gettext_noop(
         "Write the findings report's introduction, next steps and what was left out; order its "
@@ -204,6 +218,10 @@ TABLE: dict[Action, dict[Role, frozenset[Phase]]] = {
     # secretariat; the group's members may record it themselves.
     Action.MANAGE_WORKING_GROUP: {_T: AFTER_PLANNING},
     Action.RECORD_DECISION: {_T: ENDORSING, _W: ENDORSING},
+    # A round is opened on an issued draft when check-back starts; people answer while it runs.
+    Action.RUN_CHECK_BACK: {_T: frozenset({Phase.DRAFT, Phase.CHECK_BACK})},
+    Action.GIVE_FEEDBACK: {_P: CHECKING_BACK},
+    Action.RECORD_FEEDBACK_TALLY: {_T: CHECKING_BACK, _F: CHECKING_BACK},
 }
 
 

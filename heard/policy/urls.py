@@ -1,6 +1,6 @@
 from django.urls import path
 
-from heard.policy import group_views, views
+from heard.policy import checkback_team_views, checkback_views, group_views, views
 
 _V = "policy/v/<int:number>/"
 
@@ -18,4 +18,21 @@ urlpatterns = [
     path("policy/group/", group_views.group, name="policy_group"),
     path("policy/group/manage/", group_views.manage, name="policy_group_manage"),
     path("policy/group/decide/", group_views.decide, name="policy_decide"),
+    path("policy/check-back/", checkback_views.check_back, name="policy_check_back"),
+    path(
+        "policy/check-back/manage/",
+        checkback_team_views.manage,
+        name="policy_check_back_manage",
+    ),
+    path("policy/check-back/tally/", checkback_team_views.tally, name="policy_check_back_tally"),
+    path(
+        "policy/check-back/summary/",
+        checkback_team_views.summary,
+        name="policy_check_back_summary",
+    ),
+    path(
+        "policy/check-back/withdraw/",
+        checkback_views.withdraw,
+        name="policy_check_back_withdraw",
+    ),
 ]
