@@ -18,31 +18,13 @@ from heard.policy.models import ClauseFeedback
 from heard.sense import services as sense
 from tests import factories
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS, log_in
+from tests.browser.helpers import PHONE, fits_phone, tab_to
 from tests.browser.test_sense import check
 from tests.sense.conftest import hand_built, make_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 900}
-MAX_TABS = 80
 LONG = "https://example.govt.nz/" + "a-very-long-unbroken-address-" * 6
-
-
-def _fits(page, name: str) -> None:
-    page.set_viewport_size(PHONE)
-    wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    assert not wide, f"{name} scrolls sideways at 360 px"
-    page.set_viewport_size(DESKTOP)
-
-
-def _tab_to(page, selector: str) -> None:
-    """Press Tab until ``selector`` has the focus, as a keyboard user would."""
-    for _n in range(MAX_TABS):
-        page.keyboard.press("Tab")
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"Tab never reached {selector}")
 
 
 def _world():
@@ -95,10 +77,10 @@ def test_a_clause_is_answered_by_keyboard_alone(page, live_server, login):
     expect(page.locator("h1")).to_have_text("Check back: Data protection and use")
     expect(page.locator(".lede").last).to_contain_text("Have we heard you correctly?")
     check(page, "check-back page")
-    _fits(page, "check-back page")
+    fits_phone(page, "check-back page")
     page.evaluate("window.stayed = true")  # gone if the page reloads
 
-    _tab_to(page, "#cb-P1-heard_0")  # Tab enters the first question on its first answer
+    tab_to(page, "#cb-P1-heard_0")  # Tab enters the first question on its first answer
     page.keyboard.press("Space")
     expect(page.locator("#cb-P1-heard_0")).to_be_checked()  # Yes
     expect(page.locator("#status-P1")).to_have_text("Saved your answers on clause P1.")

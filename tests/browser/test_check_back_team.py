@@ -15,21 +15,13 @@ from heard.policy import checkback, services
 from heard.policy.models import FeedbackRound, FeedbackTally
 from heard.sense import services as sense
 from tests import factories
+from tests.browser.helpers import fits_phone
 from tests.browser.test_sense import check
 from tests.sense.conftest import hand_built, make_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 900}
 LONG = "Whakawhanaungatanga" * 6  # one long unbroken word, as people sometimes write
-
-
-def _fits(page, name: str) -> None:
-    page.set_viewport_size(PHONE)
-    wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    assert not wide, f"{name} scrolls sideways at 360 px"
-    page.set_viewport_size(DESKTOP)
 
 
 def _world():
@@ -56,7 +48,7 @@ def test_check_back_is_run_tallied_and_summarised(page, live_server, login):
     page.goto(live_server.url + reverse("policy_check_back_manage", args=[slug]))
     expect(page.locator("h1")).to_have_text("Check back with the people")
     check(page, "check-back page, nothing open")
-    _fits(page, "check-back page, nothing open")
+    fits_phone(page, "check-back page, nothing open")
     page.get_by_role("button", name="Open version 1 for feedback").click()
     expect(page.locator(".messages")).to_contain_text("Version 1 is open for feedback")
     feedback_round = FeedbackRound.objects.get()
@@ -74,18 +66,18 @@ def test_check_back_is_run_tallied_and_summarised(page, live_server, login):
     # A refused close (not confirmed) takes the focus to the summary.
     page.goto(live_server.url + reverse("policy_check_back_manage", args=[slug]))
     check(page, "check-back page, round open")
-    _fits(page, "check-back page, round open")
+    fits_phone(page, "check-back page, round open")
     page.get_by_role("button", name="Close the round").click()
     expect(page.locator("#error-summary")).to_be_focused()
     expect(page.locator("#error-summary")).to_contain_text("Tick the box to confirm")
     check(page, "check-back page with errors")
-    _fits(page, "check-back page with errors")
+    fits_phone(page, "check-back page with errors")
 
     login(world.facilitator)
     page.goto(live_server.url + reverse("policy_check_back_tally", args=[slug]))
     expect(page.locator("h1")).to_have_text("Hui tallies on the draft policy")
     check(page, "tally page")
-    _fits(page, "tally page")
+    fits_phone(page, "tally page")
     page.locator("#id_hui").select_option(world.hui_north.key)
     page.locator("#id_clause").select_option("P1")
     page.get_by_label("Have we heard you correctly?", exact=True).check()
@@ -94,7 +86,7 @@ def test_check_back_is_run_tallied_and_summarised(page, live_server, login):
     expect(page.locator("#error-summary")).to_contain_text("Enter at least one hand.")
     expect(page.locator("#id_clause")).to_have_value("P1")
     check(page, "tally page with errors")
-    _fits(page, "tally page with errors")
+    fits_phone(page, "tally page with errors")
     page.locator("#id_yes").fill("6")
     page.locator("#id_no").fill("2")
     page.locator("#id_note").fill(LONG)
@@ -102,7 +94,7 @@ def test_check_back_is_run_tallied_and_summarised(page, live_server, login):
     expect(page.locator(".messages")).to_contain_text("The tally for clause P1")
     assert FeedbackTally.objects.get().yes == 6
     check(page, "tally page with a tally")
-    _fits(page, "tally page with a tally")
+    fits_phone(page, "tally page with a tally")
 
     context = page.context
     context.clear_cookies()
@@ -113,6 +105,6 @@ def test_check_back_is_run_tallied_and_summarised(page, live_server, login):
     expect(page.locator("#clause-P1 tr[data-answer=yes] td").nth(2)).to_have_text("7")
     expect(page.locator("#clause-P1 [lang=mi]")).to_have_text("Pātai tuatahi")
     check(page, "summary page")
-    _fits(page, "summary page")
+    fits_phone(page, "summary page")
     page.locator("#clause-P1 h3 a").click()
     expect(page).to_have_url(live_server.url + reverse("policy_clause", args=[slug, "P1"]))

@@ -12,21 +12,13 @@ from heard.core.permissions import Phase
 from heard.policy import services
 from heard.sense import services as sense
 from heard.sense.models import KeyQuote
+from tests.browser.helpers import DESKTOP, PHONE, fits_phone
 from tests.browser.test_sense import check
 from tests.sense.conftest import hand_built, make_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 900}
 LONG = "https://example.govt.nz/" + "a-very-long-unbroken-address-" * 6
-
-
-def _fits(page, name: str) -> None:
-    page.set_viewport_size(PHONE)
-    wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    assert not wide, f"{name} scrolls sideways at 360 px"
-    page.set_viewport_size(DESKTOP)
 
 
 def _world():
@@ -88,13 +80,13 @@ def test_team_traces_and_issues_and_the_public_follows_a_clause_back(page, live_
     expect(page.locator("h1")).to_have_text("Draft the policy")
     expect(page.locator("#clause-N1 .no-evidence")).to_be_visible()
     check(page, "policy team page")
-    _fits(page, "policy team page")
+    fits_phone(page, "policy team page")
 
     # Trace N1 to a theme by its tick box, on the clause's page.
     page.get_by_role("link", name="Edit and trace clause N1").click()
     expect(page.locator("h1")).to_have_text("Clause N1, version 3")
     check(page, "clause edit page")
-    _fits(page, "clause edit page")
+    fits_phone(page, "clause edit page")
     page.get_by_label(f"{themes['data'].label} (", exact=False).check()
     page.get_by_role("button", name="Save what it answers").click()
     expect(page.locator("h1")).to_have_text("Draft the policy")
@@ -104,7 +96,7 @@ def test_team_traces_and_issues_and_the_public_follows_a_clause_back(page, live_
     page.goto(live_server.url + reverse("policy_coverage", args=[slug]))
     expect(page.locator("#unanswered-h")).to_be_visible()
     check(page, "coverage page (team)")
-    _fits(page, "coverage page (team)")
+    fits_phone(page, "coverage page (team)")
     form = page.locator("form", has=page.get_by_role("button", name="Set “rent” aside"))
     form.get_by_role("button").click()  # no reason: refused, said at the top
     expect(page.locator("#error-summary")).to_be_focused()
@@ -131,7 +123,7 @@ def test_the_public_reads_the_policy_its_provenance_and_the_diff(page, live_serv
     expect(cited).to_have_text(quote.text)
     expect(page.locator("#clause-L1")).to_contain_text("Not written in English yet")
     check(page, "public policy page")
-    _fits(page, "public policy page")
+    fits_phone(page, "public policy page")
     # On a phone the two languages are stacked, English first.
     page.set_viewport_size(PHONE)
     columns = page.locator("#clause-P1 .bilingual > div")
@@ -149,14 +141,14 @@ def test_the_public_reads_the_policy_its_provenance_and_the_diff(page, live_serv
     page.get_by_text("What changed from version 1").click()
     expect(page.locator("ins").first).to_contain_text("Always")
     check(page, "provenance page")
-    _fits(page, "provenance page")
+    fits_phone(page, "provenance page")
 
     page.goto(live_server.url + reverse("policy_diff", args=[slug, 1, 2]))
     expect(page.locator("#clause-G1")).to_contain_text("Removed")
     expect(page.locator("#clause-P1 ins").first).to_contain_text("inserted:")
     check(page, "diff page")
-    _fits(page, "diff page")
+    fits_phone(page, "diff page")
 
     page.goto(live_server.url + reverse("policy_coverage", args=[slug]))
     check(page, "coverage page (public)")
-    _fits(page, "coverage page (public)")
+    fits_phone(page, "coverage page (public)")

@@ -16,32 +16,13 @@ from heard.core.permissions import Phase
 from heard.policy import endorsement, services
 from heard.policy.models import Decision
 from heard.sense import services as sense
+from tests.browser.helpers import fits_phone, tab_to
 from tests.browser.test_sense import check
 from tests.sense.conftest import hand_built, make_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 900}
-MAX_TABS = 80
 SEND = "section[aria-labelledby=decision-h] button[type=submit]"
-
-
-def _fits(page, name: str) -> None:
-    page.set_viewport_size(PHONE)
-    wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    assert not wide, f"{name} scrolls sideways at 360 px"
-    page.set_viewport_size(DESKTOP)
-
-
-def _tab_to(page, selector: str) -> None:
-    """Press Tab until the element matching ``selector`` has the focus, as a keyboard user
-    would; fail if it is never reached."""
-    for _n in range(MAX_TABS):
-        page.keyboard.press("Tab")
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"Tab never reached {selector}")
 
 
 def _world():
@@ -91,24 +72,24 @@ def test_a_decision_is_recorded_by_keyboard_alone(page, live_server, login):
     page.goto(live_server.url + reverse("policy_group_manage", args=[slug]))
     expect(page.locator("h1")).to_have_text("Appoint the working group’s members")
     check(page, "appoint members page")
-    _fits(page, "appoint members page")
+    fits_phone(page, "appoint members page")
 
     page.goto(live_server.url + reverse("policy_decide", args=[slug]))
     expect(page.locator("h1")).to_have_text("Record the working group’s decision")
     expect(page.locator("main")).not_to_contain_text("Former Member")
     check(page, "decision page")
-    _fits(page, "decision page")
+    fits_phone(page, "decision page")
 
     # Sent with nothing chosen: refused, and the summary takes the focus.
-    _tab_to(page, SEND)
+    tab_to(page, SEND)
     page.keyboard.press("Enter")
     expect(page.locator("#error-summary")).to_be_focused()
     expect(page.locator("#error-summary")).to_contain_text("Choose a position for Hana Kōrero.")
     check(page, "decision page with errors")
-    _fits(page, "decision page with errors")
+    fits_phone(page, "decision page with errors")
 
     chair, member = world.chair.pk, world.member.pk
-    _tab_to(page, "#id_outcome_0")  # Tab enters the group on its first radio
+    tab_to(page, "#id_outcome_0")  # Tab enters the group on its first radio
     page.keyboard.press("ArrowDown")
     expect(page.locator("#id_outcome_1")).to_be_checked()  # Endorse with changes
     expect(page.locator("#id_outcome_1")).to_be_focused()
@@ -122,7 +103,7 @@ def test_a_decision_is_recorded_by_keyboard_alone(page, live_server, login):
     expect(page.locator(f"#id_stance_{chair}_0")).to_be_focused()
     page.keyboard.press("Space")
     expect(page.locator(f"#id_stance_{chair}_0")).to_be_checked()  # Supports
-    _tab_to(page, f"#id_stance_{member}_0")
+    tab_to(page, f"#id_stance_{member}_0")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     expect(page.locator(f"#id_stance_{member}_2")).to_be_checked()  # Opposes
@@ -168,16 +149,16 @@ def test_the_public_follows_a_clause_forward_to_its_endorsement(page, live_serve
     page.goto(live_server.url + reverse("policy_clause", args=[slug, "P1"]))
     expect(page.locator("#endorsement")).to_contain_text("Endorse with changes")
     check(page, "provenance page with its endorsement")
-    _fits(page, "provenance page with its endorsement")
+    fits_phone(page, "provenance page with its endorsement")
 
     page.locator("#endorsement").get_by_role("link", name="The working group").click()
     expect(page.locator("h1")).to_have_text("Independent working group")
     expect(page.locator("main [lang=mi]")).to_have_text("Rōpū mahi motuhake")
     expect(page.locator("main")).to_contain_text(world.version.content_hash)
     check(page, "working group page")
-    _fits(page, "working group page")
+    fits_phone(page, "working group page")
 
     page.get_by_role("link", name="Version 1", exact=True).click()
     expect(page.locator("#endorsement")).to_contain_text("Endorse with changes")
     check(page, "version page with its endorsement")
-    _fits(page, "version page with its endorsement")
+    fits_phone(page, "version page with its endorsement")

@@ -13,21 +13,13 @@ from heard.report import services
 from heard.report.models import ReportVersion
 from heard.sense import services as sense
 from heard.sense.models import ThemeRun
+from tests.browser.helpers import fits_phone
 from tests.browser.test_sense import check
 from tests.report.test_report import _conversation
 from tests.sense.conftest import hand_built, make_world
 from tests.worker import run_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 360, "height": 740}
-
-
-def _fits(page, name: str) -> None:
-    page.set_viewport_size(PHONE)
-    wide = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-    assert not wide, f"{name} scrolls sideways at 360 px"
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_team_chooses_quotes_enters_shares_and_publishes(page, live_server, login):
@@ -46,14 +38,14 @@ def test_team_chooses_quotes_enters_shares_and_publishes(page, live_server, logi
 
     page.goto(team_url)
     check(page, "report team page")
-    _fits(page, "report team page")
+    fits_phone(page, "report team page")
 
     # A theme's quotes: tick the last offered quote only, and say something linking to it.
     theme = services.orderable_themes(world.engagement)[0]
     page.locator(f'a[href$="/report/edit/theme/{theme.pk}/"]').click()
     expect(page.locator("h1")).to_contain_text(theme.label)
     check(page, "theme quotes page")
-    _fits(page, "theme quotes page")
+    fits_phone(page, "theme quotes page")
     boxes = page.locator("input[type=checkbox][name^=pick_]")
     for i in range(boxes.count()):
         boxes.nth(i).set_checked(i == boxes.count() - 1)
@@ -66,7 +58,7 @@ def test_team_chooses_quotes_enters_shares_and_publishes(page, live_server, logi
     # Population shares: a refused entry keeps what was typed and says why.
     page.get_by_role("link", name="Enter population shares").click()
     check(page, "population page")
-    _fits(page, "population page")
+    fits_phone(page, "population page")
     form = page.locator("section", has=page.get_by_role("heading", name="Language")).locator("form")
     form.get_by_label("English").fill("90")
     form.get_by_label("Te reo Māori").fill("20")
@@ -97,5 +89,5 @@ def test_team_chooses_quotes_enters_shares_and_publishes(page, live_server, logi
     expect(page.locator(f"#c-{last.quote.contribution} blockquote")).to_have_text(last.quote.text)
     expect(page.locator("table tr.flag").first).to_be_visible()
     check(page, "published report")
-    _fits(page, "published report")
+    fits_phone(page, "published report")
     assert version.pdf[:5] == b"%PDF-"
