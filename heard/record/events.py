@@ -94,6 +94,12 @@ def commitment_matches(expected: str, salt: bytes, content: str) -> bool:
     return hmac.compare_digest(expected, commitment(salt, content))
 
 
+def digest(data: str | bytes) -> str:
+    """The SHA-256 hex digest of words or bytes the record commits to without holding them
+    (a change note, a reason, minutes) or of a published file. Text is hashed as UTF-8."""
+    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
 def timestamp(moment: dt.datetime) -> str:
     """UTC, second precision, "Z" suffix: one spelling per instant."""
     return moment.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -28,10 +28,23 @@ def latest_done_run(engagement: Engagement) -> ThemeRun | None:
     return engagement.theme_runs.filter(status=ThemeRun.Status.DONE).order_by("-version").first()
 
 
+def standing_themes(run: ThemeRun) -> QuerySet[Theme]:
+    """The run's themes still standing (not merged away), in the run's order, without counts:
+    for readers that need the themes, not the analysts' tallies."""
+    return run.themes.filter(merged_into__isnull=True).order_by("position", "id")
+
+
+def live_sizes(run: ThemeRun) -> dict[int | None, int]:
+    """Each theme's contributions (None: those fitting no theme) as the findings and the open
+    data count them: words withdrawn since the analysis are not counted."""
+    live = ThemeMembership.objects.filter(run=run, contribution__withdrawn_at__isnull=True)
+    return dict(live.values_list("theme_id").annotate(n=Count("id")).order_by())
+
+
 def active_themes(run: ThemeRun) -> QuerySet[Theme]:
     """The run's themes still standing (not merged away), with their counts."""
     return (
-        run.themes.filter(merged_into__isnull=True)
+        standing_themes(run)
         .annotate(
             size=Count("memberships", distinct=True),
             by_person=Count(
@@ -41,7 +54,6 @@ def active_themes(run: ThemeRun) -> QuerySet[Theme]:
             ),
             quotes=Count("key_quotes", distinct=True),
         )
-        .order_by("position", "id")
     )
 
 
