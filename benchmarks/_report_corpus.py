@@ -365,13 +365,6 @@ def build_engagement(
     from heard.core import demo_loader
     from heard.core.models import Membership
     from heard.core.permissions import Role
-    from heard.engagements.models import (
-        Audience,
-        DemographicField,
-        Engagement,
-        PhaseWindow,
-        Question,
-    )
     from heard.listen import services
     from heard.listen.models import Contribution, Participant
     from heard.listen.vocab import Channel, QuoteConsent
@@ -390,51 +383,13 @@ def build_engagement(
     tz = timezone.get_current_timezone()
 
     with transaction.atomic():
-        meta = content["engagement"]
-        engagement = Engagement.objects.create(
+        engagement, by_key, questions_by_key = demo_loader.create_engagement(
+            content,
             slug=SLUG,
-            title=f"{meta['title']} (generated, {contributions:,} contributions)",
-            title_mi=meta.get("title_mi", ""),
-            summary=meta.get("summary", ""),
-            purpose=meta["purpose"],
-            purpose_mi=meta.get("purpose_mi", ""),
+            title=f"{content['engagement']['title']} (generated, {contributions:,} contributions)",
+            listen_start=listen_start,
         )
-        for phase, offset in demo_loader.PHASE_OFFSETS.items():
-            PhaseWindow.objects.create(
-                engagement=engagement,
-                phase=phase,
-                starts_on=listen_start + dt.timedelta(days=offset),
-            )
-        audiences = [
-            Audience.objects.create(
-                engagement=engagement,
-                key=a["key"],
-                name=a["name"],
-                name_mi=a.get("name_mi", ""),
-                order=n,
-            )
-            for n, a in enumerate(content["audiences"])
-        ]
-        questions = [
-            Question.objects.create(
-                engagement=engagement,
-                key=q["key"],
-                text=q["text"],
-                text_mi=q.get("text_mi", ""),
-                order=n,
-            )
-            for n, q in enumerate(content["questions"])
-        ]
-        for n, f in enumerate(content.get("demographic_fields", [])):
-            DemographicField.objects.create(
-                engagement=engagement,
-                key=f["key"],
-                label=f["label"],
-                label_mi=f.get("label_mi", ""),
-                kind=f.get("kind", "choice"),
-                choices=f.get("choices", []),
-                order=n,
-            )
+        audiences, questions = list(by_key.values()), list(questions_by_key.values())
         team = users.objects.create(username=f"{SLUG}-team", password=no_password)
         Membership.objects.create(engagement=engagement, user=team, role=Role.TEAM)
         facilitators = []

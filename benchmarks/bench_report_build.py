@@ -233,9 +233,10 @@ def _font_subsetting() -> str:
 
 
 def _check(report, pdf: bytes, pages: int) -> dict:
-    """What was built is what it should be: every quote an exact excerpt of its contribution's
-    stored words and quotable now; a PDF with pages."""
+    """What was built is what it should be: every quote the exact words of its contribution at its
+    start (``excerpt_problem``) and quotable now; a PDF with pages."""
     from heard.listen.models import Contribution
+    from heard.sense.themes.quotes import excerpt_problem
 
     quotes = report.quotes()
     stored = Contribution.objects.in_bulk([q.contribution for q in quotes])
@@ -243,8 +244,7 @@ def _check(report, pdf: bytes, pages: int) -> dict:
         q.contribution
         for q in quotes
         if q.contribution not in stored
-        or not q.text
-        or q.text not in stored[q.contribution].text
+        or excerpt_problem(stored[q.contribution].text, q.start, q.text) is not None
         or stored[q.contribution].withheld() is not None
     ]
     problems = [f"quote of contribution {pk} is not an exact, quotable excerpt" for pk in wrong]

@@ -95,16 +95,17 @@ def demo_exists() -> bool:
     return Engagement.objects.filter(slug=DEMO_SLUG).exists()
 
 
-@transaction.atomic
-def load_demo(content: dict[str, Any] | None = None, *, today: dt.date | None = None) -> dict:
-    """Create the demo engagement; returns counts. Refuses if it already exists."""
-    content = content or load_content()
-    today = today or timezone.localdate()
-    listen_start = today - dt.timedelta(days=LISTEN_STARTED_DAYS_AGO)
+def create_engagement(
+    content: dict[str, Any], *, slug: str, title: str, listen_start: dt.date
+) -> tuple[Engagement, dict[str, Audience], dict[str, Question]]:
+    """The engagement of ``content`` (its words, phase windows, audiences, questions and
+    demographic questions), listening from ``listen_start``; with its audiences and questions
+    by key, in the content's order. The demo and the report benchmark's generated engagement
+    both start here."""
     meta = content["engagement"]
     engagement = Engagement.objects.create(
-        slug=DEMO_SLUG,
-        title=meta["title"],
+        slug=slug,
+        title=title,
         title_mi=meta.get("title_mi", ""),
         summary=meta.get("summary", ""),
         purpose=meta["purpose"],
@@ -142,6 +143,18 @@ def load_demo(content: dict[str, Any] | None = None, *, today: dt.date | None = 
             choices=f.get("choices", []),
             order=i,
         )
+    return engagement, audiences, questions
+
+
+@transaction.atomic
+def load_demo(content: dict[str, Any] | None = None, *, today: dt.date | None = None) -> dict:
+    """Create the demo engagement; returns counts. Refuses if it already exists."""
+    content = content or load_content()
+    today = today or timezone.localdate()
+    listen_start = today - dt.timedelta(days=LISTEN_STARTED_DAYS_AGO)
+    engagement, audiences, questions = create_engagement(
+        content, slug=DEMO_SLUG, title=content["engagement"]["title"], listen_start=listen_start
+    )
 
     people = content["people"]
     staff = {}

@@ -333,22 +333,27 @@ def _make_dir(path: Path) -> None:
         raise ExportError(f"Cannot create the directory {path}: {error.strerror}.") from error
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path``, then rename: a reader never sees half."""
+def _write_atomically(path: Path, data: str | bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename: a reader never sees half. Text is
+    written as UTF-8, as it is (no newline translation); the file is readable by a web server."""
     if path.is_dir():
         raise ExportError(f"{path} is a directory; give a file name.")
+    content = data.encode("utf-8") if isinstance(data, str) else data
     try:
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
         raise ExportError(f"Cannot write to {path.parent}: {error.strerror}.") from error
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise ExportError(f"Cannot write {path}: {error.strerror}.") from error
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 # --- Gathering (the one function that reads the database) -------------------------------------

@@ -25,6 +25,15 @@ def shown(conversation: Conversation) -> QuerySet[Statement]:
     return conversation.statements.filter(shown_q(conversation))
 
 
+def public_words(conversation: Conversation) -> dict[str, tuple[str, str]]:
+    """Statement number (as a string) -> (text, language), for the statements people see:
+    the words every public output may print, in one query."""
+    return {
+        str(number): (text, language)
+        for number, text, language in shown(conversation).values_list("number", "text", "language")
+    }
+
+
 def conversations_for_listing(engagement) -> list[Conversation]:
     """Every conversation of the engagement with its counts, in two queries (statements and
     voters counted apart, so the one join never multiplies the other)."""

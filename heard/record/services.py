@@ -142,6 +142,12 @@ def latest_checkpoint() -> Checkpoint | None:
     return Checkpoint.objects.order_by("-size", "-id").first()
 
 
+def cosigned_note(checkpoint: Checkpoint) -> str:
+    """The checkpoint's signed note followed by its witnesses' cosignature lines, as the record
+    serves it and the report prints it."""
+    return checkpoint.note + "".join(c.line for c in checkpoint.cosignatures.all())
+
+
 def issue_checkpoint() -> Checkpoint:
     """Sign and keep a checkpoint of the log as it is now (the latest, if the log has not grown)."""
     with transaction.atomic():

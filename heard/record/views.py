@@ -55,8 +55,7 @@ def _text(body: str) -> HttpResponse:
 def checkpoint_text(request: HttpRequest) -> HttpResponse:
     """The latest signed checkpoint, with its cosignatures, at a stable URL."""
     checkpoint = _current_checkpoint()
-    note = checkpoint.note + "".join(c.line for c in checkpoint.cosignatures.all())
-    return _text(note)
+    return _text(record.cosigned_note(checkpoint))
 
 
 def vkey_text(request: HttpRequest) -> HttpResponse:

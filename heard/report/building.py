@@ -47,8 +47,8 @@ def _ready(out: Path) -> None:
         raise BuildError(f"Cannot write to {out}: {error.strerror or error}.") from error
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Whole or not at all: a web host never serves half a page."""
+def _write(path: Path, data: str | bytes) -> None:
+    """Whole or not at all (``bundle.write_file``): a web host never serves half a page."""
     try:
         bundle.write_file(path, data)
     except bundle.BundleError as error:
@@ -69,7 +69,7 @@ def build(engagement: Engagement, out: Path) -> Built:
     record.issue_checkpoint()
     report = gather.gather(engagement)
     html = rendering.render_html(report, bundle=True)
-    _write(out / "index.html", html.encode("utf-8"))
+    _write(out / "index.html", html)
     pdf, pages = rendering.print_pdf(html, base_url=out.resolve().as_uri() + "/")
     _write(out / "report.pdf", pdf)
     files = 2 + write_data(engagement, out / "data")

@@ -24,8 +24,6 @@ the public may read, and every quote in the report can be found, exactly, in the
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -109,7 +107,7 @@ def themes_document(engagement: Engagement) -> dict:
     run = sense_queries.latest_done_run(engagement)
     if run is None:
         return {"run": None, "themes": [], "unassigned": []}
-    standing = list(sense_queries.active_themes(run))
+    standing = list(sense_queries.standing_themes(run))
     members: dict[int | None, list[int]] = {}
     for theme_id, contribution_id in (
         ThemeMembership.objects.filter(run=run)
@@ -204,25 +202,21 @@ def conversation_document(number: int, topic: str, conv: PolisConversation) -> d
 # --- Writing ------------------------------------------------------------------------------------
 
 
-def write_file(path: Path, data: bytes) -> None:
-    """Whole or not at all: a web host never serves half a file. Readable by the web server."""
+def write_file(path: Path, data: str | bytes) -> None:
+    """Whole or not at all (``exporting._write_atomically``): a web host never serves half a
+    file. Readable by the web server; text is written as UTF-8."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     except OSError as error:
         raise BundleError(f"Cannot write to {path.parent}: {error.strerror or error}.") from error
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+        exporting._write_atomically(path, data)
+    except exporting.ExportError as error:
+        raise BundleError(str(error)) from error
 
 
 def _text(path: Path, text: str, written: Written) -> None:
-    write_file(path, text.encode("utf-8"))
+    write_file(path, text)
     written.files.append(path)
 
 
@@ -236,10 +230,11 @@ def write(engagement: Engagement, data: Path) -> Written:
         document = exporting.collect(engagement)
         public = exporting.public_scope(document)
         written.files += exporting.write_polis(document, data / "polis", tz=tz, url=url)
+        exporting.write_json(public, data / "engagement.json")
     except exporting.ExportError as error:
         raise BundleError(str(error)) from error
+    written.files.append(data / "engagement.json")
 
-    _text(data / "engagement.json", exporting.dumps(public), written)
     rows = contribution_rows(public)
     _text(
         data / "contributions.json",

@@ -97,10 +97,6 @@ class Breakdown:
     def flagged(self) -> list[Count]:
         return [r for r in self.rows if r.flag]
 
-    @property
-    def total(self) -> int:
-        return sum(r.contributions for r in self.rows)
-
     def _value(self, row: Count) -> float:
         if row.suppressed:
             return 0

@@ -60,9 +60,6 @@ class DraftForm(forms.Form):
                 required=False,
             )
 
-    def theme_fields(self):
-        return [self[f"{THEME_FIELD}{t.pk}"] for t in self.themes]
-
     def theme_rows(self):
         return [(t, self[f"{THEME_FIELD}{t.pk}"]) for t in self.themes]
 

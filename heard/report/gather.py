@@ -197,7 +197,7 @@ def demographic_breakdowns(engagement: Engagement, shares: dict) -> list[c.Break
 def how_we_listened(engagement: Engagement, who: list[c.Breakdown]) -> c.HowWeListened:
     hui = Hui.objects.filter(engagement=engagement)
     venues = list(hui.exclude(venue=None).values_list("venue__place", "venue__region"))
-    hui_span = hui.aggregate(first=Min("starts_at"), last=Max("ends_at"))
+    hui_span = hui.aggregate(first=Min("starts_at"), last=Max("ends_at"), n=Count("id"))
     all_words = Contribution.objects.filter(engagement=engagement)
     totals = all_words.aggregate(
         first=Min("received_at"),
@@ -240,7 +240,7 @@ def how_we_listened(engagement: Engagement, who: list[c.Breakdown]) -> c.HowWeLi
         for q in engagement.questions.order_by("order", "id")
     ]
     return c.HowWeListened(
-        hui_count=hui.count(),
+        hui_count=hui_span["n"],
         places=sorted({p for p, _r in venues if p}),
         regions=sorted({r for _p, r in venues if r}),
         first_day=days[0] if days else None,
@@ -262,23 +262,31 @@ def how_we_listened(engagement: Engagement, who: list[c.Breakdown]) -> c.HowWeLi
 def surveys(engagement: Engagement) -> list[c.Survey]:
     """Each conversation as the survey it was: statements the public could vote on, people who
     voted (their current votes), and the hui that voted by show of hands."""
-    found = []
-    for conversation in opinion_queries.conversations_for_listing(engagement):
-        current = Vote.objects.filter(statement__conversation=conversation, current=True)
-        found.append(
-            c.Survey(
-                number=conversation.number,
-                topic=conversation.topic,
-                statements=conversation.shown_count,
-                voters=conversation.voter_count,
-                votes=current.count(),
-                hui_tallies=HuiTally.objects.filter(statement__conversation=conversation)
-                .values("hui")
-                .distinct()
-                .count(),
-            )
+    listed = opinion_queries.conversations_for_listing(engagement)
+    ids = [conversation.pk for conversation in listed]
+    votes = dict(
+        Vote.objects.filter(statement__conversation__in=ids, current=True)
+        .values_list("statement__conversation")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    tallied = dict(
+        HuiTally.objects.filter(statement__conversation__in=ids)
+        .values_list("statement__conversation")
+        .annotate(n=Count("hui", distinct=True))
+        .order_by()
+    )
+    return [
+        c.Survey(
+            number=conversation.number,
+            topic=conversation.topic,
+            statements=conversation.shown_count,
+            voters=conversation.voter_count,
+            votes=votes.get(conversation.pk, 0),
+            hui_tallies=tallied.get(conversation.pk, 0),
         )
-    return found
+        for conversation in listed
+    ]
 
 
 def quote_of(contribution: Contribution, start: int, length: int) -> c.Quote | None:
@@ -347,7 +355,7 @@ def themes(
     run: ThemeRun | None = sense_queries.latest_done_run(engagement)
     if run is None:
         return None
-    standing = c.in_order(list(sense_queries.active_themes(run)), lambda t: t.pk, order or [])
+    standing = c.in_order(list(sense_queries.standing_themes(run)), lambda t: t.pk, order or [])
     key_quotes = (
         KeyQuote.objects.filter(theme__in=standing)
         .select_related("contribution", "contribution__participant")
@@ -362,8 +370,7 @@ def themes(
         if quote is not None:
             quotes_of.setdefault(kq.theme_id, []).append(quote)
     # Counted as the open data counts them: words withdrawn since the run are not counted.
-    live = ThemeMembership.objects.filter(run=run, contribution__withdrawn_at__isnull=True)
-    sizes = dict(live.values_list("theme_id").annotate(n=Count("id")).order_by())
+    sizes = sense_queries.live_sizes(run)
     return c.Themes(
         run_version=run.version,
         finished_at=run.finished_at,
@@ -399,13 +406,7 @@ def conversations(engagement: Engagement) -> list[c.ConversationFinding]:
         snapshot = opinion_queries.latest_map(conversation)
         if snapshot is None:
             continue
-        words = {
-            str(number): (text, language)
-            for number, text, language in opinion_queries.shown(conversation).values_list(
-                "number", "text", "language"
-            )
-        }
-        view = map_page.build(snapshot.result or {}, words)
+        view = map_page.build(snapshot.result or {}, opinion_queries.public_words(conversation))
         groups = []
         for g in view.groups:
             lines = []
@@ -457,7 +458,7 @@ def record_proof() -> c.RecordProof | None:
     checkpoint = record.latest_checkpoint()
     if checkpoint is None:
         return None
-    note = checkpoint.note + "".join(s.line for s in checkpoint.cosignatures.all())
+    note = record.cosigned_note(checkpoint)
     return c.RecordProof(checkpoint=note, vkey=keys.vkey(), size=checkpoint.size)
 
 
@@ -497,21 +498,24 @@ def headings(bilingual: bool) -> dict[str, c.Heading]:
     return result
 
 
-def with_anchors(report: c.Report) -> None:
-    """Give the first appearance of each quoted contribution and each statement its page id,
-    so the team's narrative can link to it (a contribution quoted twice is linked once)."""
+def with_anchors(
+    themes: c.Themes | None, conversations: list[c.ConversationFinding]
+) -> tuple[c.Themes | None, list[c.ConversationFinding]]:
+    """The themes and conversations with the first appearance of each quoted contribution and
+    each statement given its page id, so the team's narrative can link to it (a contribution
+    quoted twice is linked once)."""
     seen: set[str] = set()
-    if report.themes:
+    if themes:
         themes_ = []
-        for theme in report.themes.themes:
+        for theme in themes.themes:
             quotes = []
             for q in theme.quotes:
                 anchor = f"c-{q.contribution}"
                 quotes.append(dataclasses.replace(q, anchor="" if anchor in seen else anchor))
                 seen.add(anchor)
             themes_.append(dataclasses.replace(theme, quotes=quotes))
-        report.themes = dataclasses.replace(report.themes, themes=themes_)
-    report.conversations = [
+        themes = dataclasses.replace(themes, themes=themes_)
+    conversations = [
         dataclasses.replace(
             conversation,
             groups=[
@@ -520,8 +524,9 @@ def with_anchors(report: c.Report) -> None:
             ],
             common_ground=[_anchored(s, seen) for s in conversation.common_ground],
         )
-        for conversation in report.conversations
+        for conversation in conversations
     ]
+    return themes, conversations
 
 
 def _anchored(statement: c.StatementQuote, seen: set[str]) -> c.StatementQuote:
@@ -532,11 +537,14 @@ def _anchored(statement: c.StatementQuote, seen: set[str]) -> c.StatementQuote:
     return dataclasses.replace(statement, anchor=anchor)
 
 
-def evidence_in(report: c.Report) -> dict[tuple[str, str], c.Evidence]:
-    """What the team's narrative may link to: every quote, statement and theme in the report."""
+def evidence_in(
+    themes: c.Themes | None, conversations: list[c.ConversationFinding]
+) -> dict[tuple[str, str], c.Evidence]:
+    """What the team's narrative may link to: every quote, statement and theme among the
+    (anchored, ``with_anchors``) themes and conversations the report shows."""
     found: dict[tuple[str, str], c.Evidence] = {}
-    if report.themes:
-        for theme in report.themes.themes:
+    if themes:
+        for theme in themes.themes:
             label = _("theme “%(label)s”") % {"label": theme.label}
             found[("t", str(theme.id))] = c.Evidence("t", str(theme.id), label, theme.anchor)
             for q in theme.quotes:
@@ -545,7 +553,7 @@ def evidence_in(report: c.Report) -> dict[tuple[str, str], c.Evidence]:
                     found[("c", str(q.contribution))] = c.Evidence(
                         "c", str(q.contribution), label, q.anchor
                     )
-    for conversation in report.conversations:
+    for conversation in conversations:
         for s in [s for g in conversation.groups for s in g.statements] + (
             conversation.common_ground
         ):
@@ -553,6 +561,25 @@ def evidence_in(report: c.Report) -> dict[tuple[str, str], c.Evidence]:
                 label = _("statement %(ref)s") % {"ref": s.ref}
                 found[("s", s.ref)] = c.Evidence("s", s.ref, label, s.anchor)
     return found
+
+
+def _findings(
+    engagement: Engagement, draft: ReportDraft
+) -> tuple[c.Themes | None, list[c.ConversationFinding]]:
+    """The themes (in the draft's order, with its quote choice) and the conversations, anchored:
+    the parts of the report the team's narrative may link into."""
+    return with_anchors(
+        themes(engagement, draft.theme_order, draft.quote_choice or {}),
+        conversations(engagement),
+    )
+
+
+def evidence_available(
+    engagement: Engagement, draft: ReportDraft | None = None
+) -> dict[tuple[str, str], c.Evidence]:
+    """What the team's narrative may link to in the report as the data and the draft stand now
+    (``evidence_in``), without building the rest of the report."""
+    return evidence_in(*_findings(engagement, draft or draft_of(engagement)))
 
 
 #: evidence.KINDS, marked for translation.
@@ -576,6 +603,13 @@ def resolver(found: dict[tuple[str, str], c.Evidence]) -> evidence.Resolver:
     return resolve
 
 
+def draft_of(engagement: Engagement) -> ReportDraft:
+    """The engagement's draft, unsaved and empty when the team has written nothing yet."""
+    return ReportDraft.objects.filter(engagement=engagement).first() or ReportDraft(
+        engagement=engagement
+    )
+
+
 def interim(engagement: Engagement) -> bool:
     """Whether a report published now is an interim one (before the report phase)."""
     return engagement.current_phase() not in REPORT_AND_AFTER
@@ -584,8 +618,9 @@ def interim(engagement: Engagement) -> bool:
 def gather(engagement: Engagement, *, edition: c.Edition | None = None) -> c.Report:
     """The report as the data stands now, with the team's texts, choices and population shares
     (if they entered any) and, when publishing, which version this is."""
-    draft = ReportDraft.objects.filter(engagement=engagement).first() or ReportDraft()
+    draft = draft_of(engagement)
     who = breakdowns(engagement, draft.population or {})
+    themes_, conversations_ = _findings(engagement, draft)
     report = c.Report(
         slug=engagement.slug,
         title=engagement.title,
@@ -594,15 +629,14 @@ def gather(engagement: Engagement, *, edition: c.Edition | None = None) -> c.Rep
         generated_at=timezone.now(),
         how=how_we_listened(engagement, who),
         who=who,
-        themes=themes(engagement, draft.theme_order, draft.quote_choice or {}),
-        conversations=conversations(engagement),
+        themes=themes_,
+        conversations=conversations_,
         record=record_proof(),
         edition=edition,
         headings=headings(draft.bilingual),
         language=(translation.get_language() or "en").split("-")[0],
     )
-    with_anchors(report)
-    resolve = resolver(evidence_in(report))
+    resolve = resolver(evidence_in(report.themes, report.conversations))
     report.introduction = evidence.narrative(draft.introduction, resolve)
     report.next_steps = evidence.narrative(draft.next_steps, resolve)
     report.left_out = evidence.narrative(draft.left_out, resolve)

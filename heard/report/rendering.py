@@ -31,11 +31,6 @@ def render_html(report: Report, *, bundle: bool = False) -> str:
     )
 
 
-def render_pdf(html: str, base_url: str | None = None) -> bytes:
-    """The page printed to PDF."""
-    return print_pdf(html, base_url)[0]
-
-
 def print_pdf(html: str, base_url: str | None = None) -> tuple[bytes, int]:
     """The PDF and its number of pages (the PDF's own page tree is compressed, so it is counted
     here, from the laid-out document). WeasyPrint is imported here: it is heavy and only

@@ -20,7 +20,6 @@ holds a digest of it, not its text (like theme summaries).
 
 from __future__ import annotations
 
-import hashlib
 import html as html_lib
 import re
 from collections.abc import Sequence
@@ -53,27 +52,18 @@ from heard.sense import queries as sense_queries
 from heard.sense.models import KeyQuote, ThemeMembership
 from heard.sense.recording import staff_pseudonym
 
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def draft_of(engagement: Engagement) -> ReportDraft:
-    """The engagement's draft, unsaved and empty when the team has written nothing yet."""
-    return ReportDraft.objects.filter(engagement=engagement).first() or ReportDraft(
-        engagement=engagement
-    )
+#: The engagement's draft, unsaved and empty when the team has written nothing yet.
+draft_of = gather.draft_of
 
 
-def orderable_themes(engagement: Engagement) -> list:
+def orderable_themes(engagement: Engagement, draft: ReportDraft | None = None) -> list:
     """The themes the team may order: the latest finished run's standing themes, in the
-    draft's order (as the report prints them)."""
+    draft's order (as the report prints them). ``draft``: the draft, when already read."""
     run = sense_queries.latest_done_run(engagement)
     if run is None:
         return []
-    return in_order(
-        list(sense_queries.active_themes(run)), lambda t: t.pk, draft_of(engagement).theme_order
-    )
+    draft = draft or draft_of(engagement)
+    return in_order(list(sense_queries.standing_themes(run)), lambda t: t.pk, draft.theme_order)
 
 
 def _text(value: str, name: str) -> str:
@@ -91,8 +81,7 @@ def check_evidence(engagement: Engagement, texts: dict[str, str]) -> None:
     if not any(evidence.references(t) for t in texts.values()):
         return
     with translation.override(settings.LANGUAGE_CODE):
-        report = gather.gather(engagement)
-    available = set(gather.evidence_in(report))
+        available = set(gather.evidence_available(engagement))
     problems = [
         f"{name}: {', '.join(missing)}"
         for name, text in texts.items()
@@ -273,22 +262,32 @@ SHARES_MESSAGES = {
 }
 
 
-def population_dimensions(engagement: Engagement) -> list[tuple[str, str, list[tuple[str, str]]]]:
+def population_names(engagement: Engagement, *, fields: list | None = None) -> dict[str, str]:
+    """What the team may enter population shares for, key to name: the comparable dimensions,
+    then each self-described question with set answers (``fields``: those questions, when
+    already read)."""
+    names = {key: name for key, name in gather.names().items() if key in gather.COMPARABLE}
+    for f in gather.demographic_fields(engagement) if fields is None else fields:
+        names[f"{gather.DEMOGRAPHIC}{f.key}"] = f.label
+    return names
+
+
+def population_dimensions(
+    engagement: Engagement, draft: ReportDraft | None = None
+) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """What the team may enter population shares for: (key, name, known groups as (key,
     label)), the groups being those heard, the engagement's audiences and set answers, and any
-    already entered."""
-    draft = draft_of(engagement)
+    already entered. ``draft``: the draft, when already read."""
+    draft = draft or draft_of(engagement)
     who = {b.key: b for b in gather.breakdowns(engagement)}
-    dimensions = []
-    names = {key: name for key, name in gather.names().items() if key in gather.COMPARABLE}
+    fields = gather.demographic_fields(engagement)
     extra: dict[str, list[str]] = {
         "audience": [str(a.name) for a in engagement.audiences.order_by("order", "id")]
     }
-    for f in gather.demographic_fields(engagement):
-        key = f"{gather.DEMOGRAPHIC}{f.key}"
-        names[key] = f.label
-        extra[key] = [str(choice) for choice in f.choices or []]
-    for key, name in names.items():
+    for f in fields:
+        extra[f"{gather.DEMOGRAPHIC}{f.key}"] = [str(choice) for choice in f.choices or []]
+    dimensions = []
+    for key, name in population_names(engagement, fields=fields).items():
         groups: dict[str, str] = {}
         for row in who[key].rows if key in who else []:
             if row.key and (row.people or row.contributions):
@@ -306,8 +305,7 @@ def save_population(
 ) -> ReportDraft:
     """Keep one dimension's population shares and where they come from (no shares: the
     dimension is not compared)."""
-    known = {key for key, _name, _groups in population_dimensions(engagement)}
-    if dimension not in known:
+    if dimension not in population_names(engagement):
         raise ValidationError(_("Population shares cannot be given for that."))
     try:
         cleaned = population.clean_shares({g: v for g, v in shares.items() if str(v).strip()})
@@ -381,7 +379,7 @@ def publish(engagement: Engagement, *, by, change_note: str = "") -> ReportVersi
             report = gather.gather(engagement, edition=edition)
             html = rendering.render_html(report)
         pdf, pages = rendering.print_pdf(html)
-        html_hash, pdf_hash = sha256(html.encode("utf-8")), sha256(pdf)
+        html_hash, pdf_hash = events.digest(html), events.digest(pdf)
         entry = record.append(
             EventType.REPORT_PUBLISHED,
             {
@@ -391,7 +389,7 @@ def publish(engagement: Engagement, *, by, change_note: str = "") -> ReportVersi
                 "pdf_sha256": pdf_hash,
                 "by": staff_pseudonym(engagement, by),
                 "change_note": bool(change_note),
-                "change_note_sha256": sha256(change_note.encode("utf-8")) if change_note else None,
+                "change_note_sha256": events.digest(change_note) if change_note else None,
                 "checkpoint_size": report.record.size if report.record else None,
                 "interim": interim,
                 "at": events.timestamp(now),
@@ -508,16 +506,22 @@ def redact_withdrawn(contribution_id: int, engagement_slug: str) -> int:
     )
     note = html_lib.escape(WITHDRAWN_NOTE)
     done = 0
-    for version in ReportVersion.objects.filter(engagement__slug=engagement_slug).order_by(
-        "number"
-    ):
+    quoting = (
+        ReportVersion.objects.filter(
+            engagement__slug=engagement_slug,
+            html__contains=f'data-contribution="{int(contribution_id)}"',
+        )
+        .only("pk", "number", "html", "redacted")
+        .order_by("number")
+    )
+    for version in quoting:
         page, count = marker.subn(
             lambda m: m.group(1) + f"<em>{note}</em>" + m.group(3), version.html
         )
         if not count:
             continue
         redacted = sorted({*version.redacted, int(contribution_id)})
-        digest = hashlib.sha256(page.encode("utf-8")).hexdigest()
+        digest = events.digest(page)
         ReportVersion.objects.filter(pk=version.pk).update(html=page, pdf=b"", redacted=redacted)
         record.append(
             EventType.REPORT_REDACTED,

@@ -119,13 +119,15 @@ def _saved(request: HttpRequest, form, save: Callable[[], object], message: str)
     return True
 
 
-def _render_team(request, engagement, draft_form, publish_form, status=200) -> HttpResponse:
+def _render_team(
+    request, engagement, draft_form, publish_form, status=200, *, draft=None
+) -> HttpResponse:
     publications = list(
         ReportPublication.objects.filter(engagement=engagement)
         .select_related("version")
         .order_by("-created_at")[:5]
     )
-    draft = services.draft_of(engagement)
+    draft = draft or services.draft_of(engagement)
     return render(
         request,
         "report/team.html",
@@ -143,7 +145,7 @@ def _render_team(request, engagement, draft_form, publish_form, status=200) -> H
             "noted": {int(k) for k in (draft.theme_notes or {})},
             "population": [
                 (name, entered[key].get("source", ""))
-                for key, name, _groups in services.population_dimensions(engagement)
+                for key, name in services.population_names(engagement).items()
                 if key in (entered := draft.population or {})
             ],
             "interim": gather.interim(engagement),
@@ -152,11 +154,11 @@ def _render_team(request, engagement, draft_form, publish_form, status=200) -> H
     )
 
 
-def _draft_form(engagement: Engagement, data=None) -> DraftForm:
-    draft = services.draft_of(engagement)
+def _draft_form(engagement: Engagement, data=None, *, draft=None) -> DraftForm:
+    draft = draft or services.draft_of(engagement)
     return DraftForm(
         data,
-        themes=services.orderable_themes(engagement),
+        themes=services.orderable_themes(engagement, draft),
         initial={
             "introduction": draft.introduction,
             "next_steps": draft.next_steps,
@@ -207,7 +209,10 @@ def team(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     if request.method != "POST" and request.GET.get("format") == "json":
         return JsonResponse(_publication_status(engagement))
     if request.method != "POST":
-        return _render_team(request, engagement, _draft_form(engagement), PublishForm())
+        draft = services.draft_of(engagement)
+        return _render_team(
+            request, engagement, _draft_form(engagement, draft=draft), PublishForm(), draft=draft
+        )
     form = _draft_form(engagement, request.POST)
     if form.is_valid():
         saved = _saved(
@@ -320,9 +325,10 @@ def theme_choice(request: HttpRequest, engagement: Engagement, theme_id: int) ->
 
 
 def _population_forms(engagement: Engagement, posted=None) -> list[PopulationForm]:
-    entered = services.draft_of(engagement).population or {}
+    draft = services.draft_of(engagement)
+    entered = draft.population or {}
     forms = []
-    for key, name, groups in services.population_dimensions(engagement):
+    for key, name, groups in services.population_dimensions(engagement, draft):
         form = PopulationForm(
             posted
             if posted is not None and posted.get(f"{group_field(key)}-dimension") == key

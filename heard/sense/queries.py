@@ -43,17 +43,14 @@ def live_sizes(run: ThemeRun) -> dict[int | None, int]:
 
 def active_themes(run: ThemeRun) -> QuerySet[Theme]:
     """The run's themes still standing (not merged away), with their counts."""
-    return (
-        standing_themes(run)
-        .annotate(
-            size=Count("memberships", distinct=True),
-            by_person=Count(
-                "memberships",
-                filter=Q(memberships__assigned_by=AssignedBy.PERSON),
-                distinct=True,
-            ),
-            quotes=Count("key_quotes", distinct=True),
-        )
+    return standing_themes(run).annotate(
+        size=Count("memberships", distinct=True),
+        by_person=Count(
+            "memberships",
+            filter=Q(memberships__assigned_by=AssignedBy.PERSON),
+            distinct=True,
+        ),
+        quotes=Count("key_quotes", distinct=True),
     )
 
 
