@@ -54,10 +54,6 @@ class Engagement(Bilingual, models.Model):
     def get_absolute_url(self) -> str:
         return reverse("engagement", kwargs={"slug": self.slug})
 
-    def policy_versions_issued(self) -> bool:
-        """Whether the engagement's policy has a version the public may read."""
-        return self.__class__.objects.filter(pk=self.pk, policy__versions__status="issued").exists()
-
     @property
     def current_phase_label(self) -> str:
         return str(PHASE_LABELS[self.current_phase()])

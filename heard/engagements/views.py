@@ -32,6 +32,7 @@ from heard.engagements.forms import (
 from heard.engagements.models import Engagement, PhaseWindow
 from heard.listen import services
 from heard.listen.models import CHANNEL_CHOICES, Contribution
+from heard.policy import services as policy_services
 
 
 @engagement_view(Action.VIEW_ENGAGEMENT)
@@ -50,6 +51,7 @@ def engagement_page(request: HttpRequest, engagement: Engagement) -> HttpRespons
         .order_by("-n")
     ]
     hui = engagement.hui.select_related("venue", "audience").order_by("starts_at")
+    allowed = {a.value: can(request, a) for a in Action}
     ctx = {
         "engagement": engagement,
         "phase": request.phase,
@@ -65,9 +67,11 @@ def engagement_page(request: HttpRequest, engagement: Engagement) -> HttpRespons
         "counts": counts,
         "by_channel": by_channel,
         "roles": request.roles,
-        "can": {a.value: can(request, a) for a in Action},
+        "can": allowed,
         "is_participant": Role.PARTICIPANT in request.roles,
-        "policy_issued": engagement.policy_versions_issued(),
+        # Those who draft the policy get its team page; the rest, the public one once issued.
+        "policy_issued": not allowed[Action.DRAFT_POLICY.value]
+        and policy_services.has_issued(engagement),
     }
     return render(request, "engagements/engagement.html", ctx)
 

@@ -24,7 +24,8 @@ from django.utils.translation import gettext_lazy
 
 from heard.listen.models import Participant
 from heard.listen.services import unstorable
-from heard.listen.vocab import QuoteConsent, withheld_reason
+from heard.listen.vocab import QuoteConsent
+from heard.opinions.services import TALLY_MAX
 from heard.plan.models import Hui
 from heard.policy.models import (
     REASON_MAX,
@@ -32,6 +33,7 @@ from heard.policy.models import (
     Answer,
     Clause,
     ClauseFeedback,
+    ClauseVersion,
     FeedbackRound,
     FeedbackTally,
     PolicyVersion,
@@ -151,10 +153,9 @@ def give_feedback(
         raise ValidationError(_("Choose whether we may quote your comment."))
     clause = None
     if clause_key is not None:
-        clause = feedback_round.version.clause_versions.filter(clause__key=clause_key).first()
+        clause = get_clause(feedback_round, clause_key)
         if clause is None:
             raise ValidationError(_("Clause %(key)s is not in this version.") % {"key": clause_key})
-        clause = clause.clause
     if client_key is not None:
         sent = ClauseFeedback.objects.filter(client_key=client_key).first()
         if sent is not None:
@@ -231,20 +232,20 @@ def record_tally(
     cleaned = {}
     for answer in Answer.values:
         value = counts.get(answer, 0)
-        if not isinstance(value, int) or value < 0 or value > 100_000:
+        if not isinstance(value, int) or value < 0 or value > TALLY_MAX:
             raise ValidationError(_("Counts are whole numbers from 0."))
         cleaned[answer] = value
     if not sum(cleaned.values()):
         raise ValidationError(_("Enter at least one hand."))
     if len(note or "") > REASON_MAX:
         raise ValidationError(_("Keep the note under %(max)s characters.") % {"max": REASON_MAX})
-    clause = feedback_round.version.clause_versions.filter(clause__key=clause_key).first()
+    clause = get_clause(feedback_round, clause_key)
     if clause is None:
         raise ValidationError(_("Clause %(key)s is not in this version.") % {"key": clause_key})
     with transaction.atomic():
         _still_open(feedback_round)
         FeedbackTally.objects.select_for_update().filter(
-            round=feedback_round, clause=clause.clause, hui=hui, question=question,
+            round=feedback_round, clause=clause, hui=hui, question=question,
             superseded=False,
         ).update(superseded=True)  # fmt: skip
         now = timezone.now()
@@ -262,7 +263,7 @@ def record_tally(
             },
         )
         return FeedbackTally.objects.create(
-            round=feedback_round, clause=clause.clause, hui=hui, question=question,
+            round=feedback_round, clause=clause, hui=hui, question=question,
             note=(note or "").strip(), recorded_by=by, recorded_at=now, log_index=entry.index,
             **cleaned,
         )  # fmt: skip
@@ -316,6 +317,7 @@ class ClauseSummary:
     questions: list[QuestionSummary]
     comments: list[ClauseFeedback]  # current, quotable comments, oldest first
     withheld_comments: int  # comments kept but not shown (not for quoting, withdrawn)
+    row: ClauseVersion | None = None  # the clause in the round's version (its headings)
 
     @property
     def got_wrong(self) -> int:
@@ -339,6 +341,7 @@ def summary(feedback_round: FeedbackRound) -> list[ClauseSummary]:
             [QuestionSummary(key, str(label)) for key, label in QUESTIONS],
             [],
             0,
+            row,
         )
         for row in clause_rows
     }
@@ -356,12 +359,7 @@ def summary(feedback_round: FeedbackRound) -> list[ClauseSummary]:
             if value:
                 question.online[value] += 1
         if row.comment or row.withdrawn_at:
-            hidden = withheld_reason(
-                withdrawn=row.withdrawn_at is not None,
-                hidden=False,
-                quote_consent=row.quote_consent,
-            )
-            if hidden is None:
+            if row.withheld() is None:
                 found.comments.append(row)
             else:
                 found.withheld_comments += 1
@@ -389,10 +387,7 @@ def draft_comments(feedback_round: FeedbackRound) -> tuple[list[ClauseFeedback],
     )
     shown, withheld = [], 0
     for row in rows:
-        reason = withheld_reason(
-            withdrawn=row.withdrawn_at is not None, hidden=False, quote_consent=row.quote_consent
-        )
-        if reason is None and row.comment:
+        if row.withheld() is None and row.comment:
             shown.append(row)
         else:
             withheld += 1

@@ -14,12 +14,10 @@ from collections.abc import Sequence
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from heard.opinions.services import TALLY_MAX
 from heard.plan.models import Hui
 from heard.policy.checkback import QUESTIONS
 from heard.policy.models import REASON_MAX, Answer, ClauseVersion
-
-#: The most hands one tally may count (the service's limit).
-HANDS_MAX = 100_000
 
 
 class OpenForm(forms.Form):
@@ -47,12 +45,12 @@ class HandsInput(forms.NumberInput):
     """A count of hands: a number pad on phones, nothing below 0."""
 
     def __init__(self) -> None:
-        super().__init__(attrs={"min": 0, "max": HANDS_MAX, "inputmode": "numeric", "step": 1})
+        super().__init__(attrs={"min": 0, "max": TALLY_MAX, "inputmode": "numeric", "step": 1})
 
 
 def _count(label) -> forms.IntegerField:
     return forms.IntegerField(
-        label=label, min_value=0, max_value=HANDS_MAX, required=False, widget=HandsInput()
+        label=label, min_value=0, max_value=TALLY_MAX, required=False, widget=HandsInput()
     )
 
 

@@ -15,12 +15,9 @@ summary with what was typed kept.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -31,9 +28,7 @@ from django.utils.translation import gettext as _
 from heard.core.access import can, engagement_view
 from heard.core.permissions import Action
 from heard.engagements.models import Engagement
-from heard.listen.models import Participant
-from heard.listen.vocab import QuoteConsent
-from heard.policy import checkback
+from heard.policy import checkback, services
 from heard.policy.checkback_team_forms import CloseForm, OpenForm, TallyForm
 from heard.policy.models import (
     Answer,
@@ -44,6 +39,8 @@ from heard.policy.models import (
     Policy,
     PolicyVersion,
 )
+from heard.policy.pages import tried
+from heard.policy.views import _policy
 
 PAGE_SIZE = 50
 #: The colour of each answer in the bars (the table beside each bar holds the numbers).
@@ -53,20 +50,6 @@ ANSWER_COLOURS = {
     Answer.NO: "#a4161a",
     Answer.UNSURE: "#8a8a8a",
 }
-
-
-def _policy(engagement: Engagement) -> Policy | None:
-    return Policy.objects.filter(engagement=engagement).first()
-
-
-def _tried(form: forms.Form, act: Callable[[], object]) -> bool:
-    """Run a service: its refusal becomes the form's error."""
-    try:
-        act()
-    except ValidationError as error:
-        form.add_error(None, error)
-        return False
-    return True
 
 
 # -- opening and closing rounds -----------------------------------------------------------------
@@ -101,11 +84,7 @@ def _version_rows(policy: Policy | None, bound_close: CloseForm | None) -> list[
     (current answers only: a changed answer counts once)."""
     if policy is None:
         return []
-    versions = (
-        policy.versions.filter(status=PolicyVersion.Status.ISSUED)
-        .defer("canonical")
-        .order_by("-number")
-    )
+    versions = services.issued_versions(policy).reverse()
     rounds = {
         r.version_id: r
         for r in FeedbackRound.objects.filter(version__policy=policy).annotate(
@@ -182,10 +161,9 @@ def manage(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     if policy is None:
         return HttpResponseBadRequest(_("There is no policy to take back yet."))
     do = request.POST.get("do")
-    issued = policy.versions.filter(status=PolicyVersion.Status.ISSUED).defer("canonical")
     if do == "open":
         form = OpenForm(request.POST, prefix="open")
-        latest = issued.order_by("-number").first()
+        latest = services.latest_issued(policy)
         if form.is_valid():
             number = form.cleaned_data["version"]
             if latest is None or latest.number != number:
@@ -197,7 +175,7 @@ def manage(request: HttpRequest, engagement: Engagement) -> HttpResponse:
                     )
                     % {"n": number},
                 )
-            elif _tried(form, lambda: checkback.open_round(latest, by=request.user)):
+            elif tried(form, lambda: checkback.open_round(latest, by=request.user)):
                 messages.success(
                     request,
                     _(
@@ -217,7 +195,7 @@ def manage(request: HttpRequest, engagement: Engagement) -> HttpResponse:
             ).first()
             if found is None:
                 form.add_error(None, _("Version %(n)s has no round to close.") % {"n": number})
-            elif _tried(form, lambda: checkback.close_round(found, by=request.user)):
+            elif tried(form, lambda: checkback.close_round(found, by=request.user)):
                 messages.success(
                     request,
                     _("The round on version %(n)s is closed. What people said is kept.")
@@ -264,19 +242,16 @@ def tally(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        kept: list[FeedbackTally] = []
-        if _tried(
+        if tried(
             form,
-            lambda: kept.append(
-                checkback.record_tally(
-                    feedback_round,
-                    hui=data["hui"],
-                    clause_key=data["clause"],
-                    question=data["question"],
-                    counts=form.counts(),
-                    note=data["note"],
-                    by=request.user,
-                )
+            lambda: checkback.record_tally(
+                feedback_round,
+                hui=data["hui"],
+                clause_key=data["clause"],
+                question=data["question"],
+                counts=form.counts(),
+                note=data["note"],
+                by=request.user,
             ),
         ):
             messages.success(
@@ -387,17 +362,10 @@ def _question_view(question: checkback.QuestionSummary) -> QuestionView:
     )
 
 
-def _comments(rows: list[ClauseFeedback], people: dict[int, Participant]) -> list[CommentView]:
+def _comments(rows: list[ClauseFeedback]) -> list[CommentView]:
     """The words exactly as given; a name only where the person said we may quote them with
-    their pseudonym (never anything a pseudonym might fall back to)."""
-    shown = []
-    for row in rows:
-        person = people.get(row.participant_id)
-        name = ""
-        if row.quote_consent == QuoteConsent.QUOTE and person is not None:
-            name = person.pseudonym
-        shown.append(CommentView(row.comment, name))
-    return shown
+    their pseudonym (``ClauseFeedback.attribution``)."""
+    return [CommentView(row.comment, row.attribution or "") for row in rows]
 
 
 def _rounds(policy: Policy | None) -> list[FeedbackRound]:
@@ -444,11 +412,6 @@ def summary(request: HttpRequest, engagement: Engagement) -> HttpResponse:
         return render(request, "policy/check_back_summary.html", context, status=404)
     found = checkback.summary(chosen)
     shown, withheld = checkback.draft_comments(chosen)
-    wanted = {c.participant_id for s in found for c in s.comments} | {
-        c.participant_id for c in shown
-    }
-    people = Participant.objects.only("pk", "pseudonym").in_bulk(wanted)
-    by_key = {c.clause.key: c for c in _clause_rows(chosen.version)}
     clauses = []
     for rank, item in enumerate(found, start=1):
         questions = [_question_view(q) for q in item.questions]
@@ -456,9 +419,9 @@ def summary(request: HttpRequest, engagement: Engagement) -> HttpResponse:
             ClauseSummaryView(
                 key=item.key,
                 rank=rank,
-                clause=by_key.get(item.key),
+                clause=item.row,
                 questions=questions,
-                comments=_comments(item.comments, people),
+                comments=_comments(item.comments),
                 withheld=item.withheld_comments,
                 got_wrong=item.got_wrong,
                 wrong_share=item.wrong_share,
@@ -468,7 +431,7 @@ def summary(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     context.update(
         {
             "clauses": clauses,
-            "draft_comments": _comments(shown, people),
+            "draft_comments": _comments(shown),
             "draft_withheld": withheld,
         }
     )

@@ -14,6 +14,7 @@ the same ``client_key`` keeps one save.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -31,7 +32,7 @@ from heard.listen.models import Participant
 from heard.policy import checkback, services
 from heard.policy.checkback_forms import FeedbackForm, WithdrawForm
 from heard.policy.models import ClauseFeedback, FeedbackRound, Policy
-from heard.policy.views import ClauseView, _clause_views
+from heard.policy.views import ClauseView, _clause_views, _policy
 
 DRAFT = "draft"  # the slot of the whole-draft comment in ids and anchors
 
@@ -117,7 +118,7 @@ def _page(
     bound: FeedbackForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    policy = Policy.objects.filter(engagement=engagement).select_related("theme_run").first()
+    policy = _policy(engagement)
     feedback_round = checkback.current_round(policy) if policy else None
     closed = bool(
         policy
@@ -171,7 +172,7 @@ def check_back(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     participant = _participant(request, engagement)
     if request.method != "POST":
         return _page(request, engagement, participant)
-    policy = Policy.objects.filter(engagement=engagement).first()
+    policy = _policy(engagement)
     feedback_round = checkback.current_round(policy) if policy else None
     if feedback_round is None:
         message = _("No draft is open for feedback now, so nothing was saved.")
@@ -209,9 +210,8 @@ def check_back(request: HttpRequest, engagement: Engagement) -> HttpResponse:
         )
     if _wants_json(request):
         # A fresh key for the next save from the same form: the one just used is spent.
-        next_key = FeedbackForm(questions=bool(key)).initial["client_key"]
         return JsonResponse(
-            {"saved": True, "changed": changed, "message": message, "client_key": str(next_key)}
+            {"saved": True, "changed": changed, "message": message, "client_key": str(uuid.uuid4())}
         )
     messages.success(request, message)
     return redirect(_back(engagement, key))
@@ -236,7 +236,7 @@ def withdraw(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     rows = ClauseFeedback.objects.filter(
         round__version__policy__engagement=engagement, participant=participant, current=True
     ).select_related("round__version__policy__engagement", "clause", "participant")
-    policy = Policy.objects.filter(engagement=engagement).first()
+    policy = _policy(engagement)
     open_round = checkback.current_round(policy) if policy else None
     if open_round is not None:  # the comment on the page the person sees, not an older round's
         rows = rows.filter(round=open_round)

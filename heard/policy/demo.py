@@ -225,10 +225,7 @@ def _demo_check_back(engagement: Engagement, version, by) -> None:
                 quote_consent="anonymous",
             )  # fmt: skip
     for hui in Hui.objects.filter(engagement=engagement).order_by("starts_at")[:2]:
-        for key, counts in (
-            ("P3", {"yes": 9, "partly": 6, "no": 4}),
-            ("G2", {"yes": 17, "partly": 2}),
-        ):
+        for key, counts in HUI_HANDS:
             checkback.record_tally(
                 feedback_round, hui=hui, clause_key=key, question="heard", counts=counts,
                 note="Show of hands at the end of the hui.", by=by,

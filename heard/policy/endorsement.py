@@ -10,7 +10,6 @@ in the member's own words; the record holds digests of the minutes and of each d
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from collections import Counter
 from collections.abc import Mapping
@@ -34,10 +33,6 @@ from heard.record import events
 from heard.record import services as record
 from heard.record.events import EventType
 from heard.sense.recording import staff_pseudonym
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _required(value: str, message: str, limit: int = TEXT_MAX) -> str:
@@ -169,13 +164,8 @@ def record_decision(
             raise ValidationError(
                 _("Choose a position for %(name)s.") % {"name": members[member_id].name}
             )
-        dissent = (dissent or "").strip()
-        if len(dissent) > REASON_MAX:
-            raise ValidationError(
-                _("Keep a dissent under %(max)s characters.") % {"max": f"{REASON_MAX:,}"}
-            )
-        cleaned[member_id] = (stance, dissent)
-    stances = Counter(stance for stance, _dissent in cleaned.values())
+        cleaned[member_id] = (stance, _dissent(dissent))
+    stances = Counter(stance for stance, _words in cleaned.values())
     now = timezone.now()
     with transaction.atomic():
         locked = PolicyVersion.objects.select_for_update().get(pk=version.pk)
@@ -187,8 +177,8 @@ def record_decision(
             "version_hash": locked.content_hash,
             "outcome": outcome,
             "decided_on": decided_on.isoformat(),
-            "minutes_sha256": _digest(minutes),
-            "changes_sha256": _digest(changes) if changes else None,
+            "minutes_sha256": events.digest(minutes),
+            "changes_sha256": events.digest(changes) if changes else None,
             "dissents": sum(1 for _s, d in cleaned.values() if d),
             "by": staff_pseudonym(group.engagement, by),
             "at": events.timestamp(now),
@@ -214,11 +204,3 @@ def record_decision(
             ]
         )
     return decision
-
-
-def decisions_on(version: PolicyVersion) -> list[Decision]:
-    return list(version.decisions.select_related("group").prefetch_related("positions__member"))
-
-
-def endorsed(decision: Decision) -> bool:
-    return decision.outcome in (Decision.Outcome.ENDORSE, Decision.Outcome.ENDORSE_WITH_CHANGES)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from heard.policy import checkback, services
-from heard.policy.models import Answer, Decision, FeedbackRound, Policy, PolicyVersion
+from heard.policy.models import Answer, ClauseFeedback, Decision, FeedbackRound, Policy
 
 FORMAT = "heard.policy.export/1"
 
@@ -25,14 +25,12 @@ def _texts(clause) -> dict[str, dict[str, str]]:
 
 
 def export(policy: Policy, *, drafts: bool = False) -> dict[str, Any]:
-    versions = [
-        v
-        for v in policy.versions.order_by("number")
-        if v.issued or (drafts and v.status == PolicyVersion.Status.DRAFT)
-    ]
-    labels = {t.pk: t.label for t in services.themes_of(policy)}
+    versions = [v for v in policy.versions.order_by("number") if v.issued or drafts]
+    standing = services.themes_of(policy)
+    labels = {t.pk: t.label for t in standing}
     clauses: dict[str, dict[str, Any]] = {}
     version_rows = []
+    content = None
     for version in versions:
         content = services.content_of(version)
         version_rows.append(
@@ -63,7 +61,8 @@ def export(policy: Policy, *, drafts: bool = False) -> dict[str, Any]:
     coverage = None
     if versions:
         last = versions[-1]
-        found = services.coverage_of(last)
+        # The last version's content is the one the loop read last.
+        found = services.coverage_of(last, content=content, themes=standing)
         coverage = {
             "version": last.number,
             "answered": [
@@ -134,12 +133,8 @@ def feedback(policy: Policy, version_ids: set[int]) -> list[dict[str, Any]]:
     return found
 
 
-def _comment(row) -> dict[str, Any]:
-    return {
-        "text": row.comment,
-        "by": row.participant.pseudonym or None if row.quote_consent == "quote" else None,
-        "log_index": row.log_index,
-    }
+def _comment(row: ClauseFeedback) -> dict[str, Any]:
+    return {"text": row.comment, "by": row.attribution, "log_index": row.log_index}
 
 
 def decisions(policy: Policy, version_ids: set[int]) -> list[dict[str, Any]]:

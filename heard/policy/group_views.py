@@ -11,7 +11,6 @@ script.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
@@ -27,23 +26,15 @@ from django.utils.translation import gettext as _
 from heard.core.access import can, engagement_view
 from heard.core.permissions import Action
 from heard.engagements.models import Engagement
-from heard.policy import endorsement
+from heard.policy import endorsement, services
 from heard.policy.group_forms import DayForm, DecisionForm, GroupForm, MemberForm
-from heard.policy.models import Decision, GroupMember, Policy, PolicyVersion, WorkingGroup
+from heard.policy.models import Decision, GroupMember, PolicyVersion, WorkingGroup
+from heard.policy.pages import tried
+from heard.policy.views import _policy
 
 
 def _group(engagement: Engagement) -> WorkingGroup | None:
     return WorkingGroup.objects.filter(engagement=engagement).first()
-
-
-def _tried(form: forms.Form, act: Callable[[], object]) -> bool:
-    """Run a service: its refusal becomes the form's error."""
-    try:
-        act()
-    except ValidationError as error:
-        form.add_error(None, error)
-        return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -128,7 +119,7 @@ def manage(request: HttpRequest, engagement: Engagement) -> HttpResponse:
             messages.error(request, _("This engagement already has a working group."))
             return redirect("policy_group_manage", slug=engagement.slug)
         form = GroupForm(request.POST)
-        if form.is_valid() and _tried(
+        if form.is_valid() and tried(
             form,
             lambda: endorsement.form_group(
                 engagement,
@@ -144,7 +135,7 @@ def manage(request: HttpRequest, engagement: Engagement) -> HttpResponse:
         if found is None:
             return HttpResponseBadRequest(_("Form the working group first."))
         form = MemberForm(request.POST)
-        if form.is_valid() and _tried(
+        if form.is_valid() and tried(
             form,
             lambda: endorsement.add_member(
                 found,
@@ -171,14 +162,10 @@ def manage(request: HttpRequest, engagement: Engagement) -> HttpResponse:
 
 def _issued(engagement: Engagement) -> list[PolicyVersion]:
     """The issued versions, newest first (the latest is the default choice)."""
-    policy = Policy.objects.filter(engagement=engagement).first()
+    policy = _policy(engagement)
     if policy is None:
         return []
-    return list(
-        policy.versions.filter(status=PolicyVersion.Status.ISSUED)
-        .defer("canonical")
-        .order_by("-number")
-    )
+    return list(services.issued_versions(policy).reverse())
 
 
 def _version_choices(versions: list[PolicyVersion]) -> list[tuple[int, str]]:
@@ -249,11 +236,11 @@ def decide(request: HttpRequest, engagement: Engagement) -> HttpResponse:
     )
     if request.method == "POST":
         status = 400
-        made: list[Decision] = []
-        if form.is_valid() and _tried(
-            form,
-            lambda: made.append(
-                endorsement.record_decision(
+        decision = None
+        if form.is_valid():
+            decision = tried(
+                form,
+                lambda: endorsement.record_decision(
                     found,
                     by_number[form.cleaned_data["version"]],
                     outcome=form.cleaned_data["outcome"],
@@ -262,10 +249,9 @@ def decide(request: HttpRequest, engagement: Engagement) -> HttpResponse:
                     positions=form.positions(),
                     decided_on=form.cleaned_data["decided_on"],
                     by=request.user,
-                )
-            ),
-        ):
-            decision = made[0]
+                ),
+            )
+        if decision is not None:
             messages.success(
                 request,
                 _(

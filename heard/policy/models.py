@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from heard.engagements.models import Engagement
 from heard.listen.models import QUOTE_CONSENT_CHOICES, Contribution
-from heard.listen.vocab import QuoteConsent
+from heard.listen.vocab import QuoteConsent, Withheld, withheld_reason
+from heard.report.models import ImmutableError
 from heard.sense.models import Theme, ThemeRun
 
 TEXT_MAX = 20_000
@@ -173,10 +174,6 @@ class ThemeSetAside(models.Model):
 
     def __str__(self) -> str:
         return f"theme {self.theme_id} set aside"
-
-
-class ImmutableError(Exception):
-    """A recorded decision is never changed; record a new one."""
 
 
 class WorkingGroup(models.Model):
@@ -366,6 +363,21 @@ class ClauseFeedback(models.Model):
 
     def __str__(self) -> str:
         return f"feedback on {self.clause_id or 'the draft'}"
+
+    def withheld(self) -> Withheld | None:
+        """Why the public may not read the comment, if they may not (see
+        ``heard.listen.vocab.withheld_reason``; check-back comments are never hidden)."""
+        return withheld_reason(
+            withdrawn=self.withdrawn_at is not None, hidden=False, quote_consent=self.quote_consent
+        )
+
+    @property
+    def attribution(self) -> str | None:
+        """The name shown beside the comment: the person's pseudonym, only where they said we
+        may quote them with it (never anything a pseudonym might fall back to)."""
+        if self.quote_consent != QuoteConsent.QUOTE:
+            return None
+        return self.participant.pseudonym or None
 
 
 class FeedbackTally(models.Model):

@@ -8,13 +8,12 @@ a lock on its row, so two editors cannot slip a change in while it is being issu
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,10 +42,6 @@ from heard.sense.recording import staff_pseudonym
 KEY = re.compile(r"^[A-Za-z][A-Za-z0-9.\-]{0,19}$")
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def start_policy(engagement: Engagement, *, by, title: str, title_mi: str = "") -> Policy:
     """The engagement's policy and its first (draft) version, answering the latest finished
     theme analysis."""
@@ -73,8 +68,25 @@ def latest_version(policy: Policy) -> PolicyVersion:
     return policy.versions.order_by("-number").first()
 
 
+def issued_versions(policy: Policy) -> QuerySet[PolicyVersion]:
+    """The issued versions, oldest first, without their canonical text (what the public may
+    read, and what check-back and decisions are on)."""
+    return (
+        policy.versions.filter(status=PolicyVersion.Status.ISSUED)
+        .defer("canonical")
+        .order_by("number")
+    )
+
+
 def latest_issued(policy: Policy) -> PolicyVersion | None:
     return policy.versions.filter(status=PolicyVersion.Status.ISSUED).order_by("-number").first()
+
+
+def has_issued(engagement: Engagement) -> bool:
+    """Whether the engagement's policy has a version the public may read."""
+    return PolicyVersion.objects.filter(
+        policy__engagement=engagement, status=PolicyVersion.Status.ISSUED
+    ).exists()
 
 
 def _draft(version: PolicyVersion) -> PolicyVersion:
@@ -186,7 +198,7 @@ def trace_clause(
     with transaction.atomic():
         version = _draft(clause_version.version)
         policy = version.policy
-        standing = set(sense_queries.active_themes(policy.theme_run).values_list("pk", flat=True))
+        standing = set(sense_queries.standing_themes(policy.theme_run).values_list("pk", flat=True))
         if not set(theme_ids) <= standing:
             raise ValidationError(_("Trace only to themes of the policy's analysis."))
         members = dict(
@@ -286,7 +298,7 @@ def issue(version: PolicyVersion, *, by, note: str = "") -> PolicyVersion:
                 "hash": digest,
                 "clauses": len(content.clauses),
                 "based_on": version.based_on.number if version.based_on else None,
-                "note_sha256": _digest(note) if note else None,
+                "note_sha256": events.digest(note) if note else None,
                 "by": staff_pseudonym(version.policy.engagement, by),
                 "at": events.timestamp(now),
             },
@@ -358,7 +370,7 @@ def set_aside(policy: Policy, theme_id: int, *, by, reason: str) -> ThemeSetAsid
             {
                 "engagement": policy.engagement.slug,
                 "theme": theme.pk,
-                "reason_sha256": _digest(reason),
+                "reason_sha256": events.digest(reason),
                 "by": staff_pseudonym(policy.engagement, by),
                 "at": events.timestamp(timezone.now()),
             },
@@ -394,13 +406,23 @@ def take_back(policy: Policy, theme_id: int, *, by) -> None:
 
 def themes_of(policy: Policy) -> list[Theme]:
     """The standing themes of the policy's analysis, in the analysis's order."""
-    return list(sense_queries.active_themes(policy.theme_run))
+    return list(sense_queries.standing_themes(policy.theme_run))
 
 
-def coverage_of(version: PolicyVersion) -> coverage_module.Coverage:
-    """Which themes the version answers, sets aside or leaves unanswered."""
+def coverage_of(
+    version: PolicyVersion,
+    *,
+    content: document.VersionContent | None = None,
+    themes: Sequence[Theme] | None = None,
+) -> coverage_module.Coverage:
+    """Which themes the version answers, sets aside or leaves unanswered. A caller that has
+    read the version's ``content`` or the policy's ``themes`` (``themes_of``) already passes
+    them, so they are not read twice."""
     policy = version.policy
-    content = content_of(version)
+    if content is None:
+        content = content_of(version)
+    if themes is None:
+        themes = themes_of(policy)
     quoted = {q.contribution for c in content.clauses for q in c.quotes}
     theme_of = dict(
         ThemeMembership.objects.filter(run=policy.theme_run, contribution_id__in=quoted)
@@ -412,6 +434,4 @@ def coverage_of(version: PolicyVersion) -> coverage_module.Coverage:
             "theme_id", "reason"
         )
     )
-    return coverage_module.coverage(
-        [t.pk for t in themes_of(policy)], content.clauses, reasons, theme_of
-    )
+    return coverage_module.coverage([t.pk for t in themes], content.clauses, reasons, theme_of)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,12 +47,13 @@ from heard.policy.forms import (
     quote_value,
 )
 from heard.policy.markdown import render as markdown
-from heard.policy.models import Clause, ClauseVersion, Policy, PolicyVersion
+from heard.policy.models import Clause, ClauseVersion, Decision, Policy, PolicyVersion
+from heard.policy.pages import tried
 from heard.report.gather import quote_of
+from heard.report.views import FROZEN_HEADERS
 from heard.sense import queries as sense_queries
 from heard.sense.models import KeyQuote, Theme, ThemeMembership, ThemeRun
 
-FROZEN_HEADERS = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
 KEY_QUOTES_SHOWN = 3
 KIND_LABELS = dict(Clause.Kind.choices)
 
@@ -81,19 +82,13 @@ def _is_team(request: HttpRequest, engagement: Engagement) -> bool:
 
 def _versions(policy: Policy, team: bool) -> QuerySet[PolicyVersion]:
     """The versions this person may read, oldest first, without the canonical text."""
-    versions = policy.versions.defer("canonical").order_by("number")
-    return versions if team else versions.filter(status=PolicyVersion.Status.ISSUED)
+    if not team:
+        return services.issued_versions(policy)
+    return policy.versions.defer("canonical").order_by("number")
 
 
 def _version_or_404(policy: Policy, number: int, team: bool) -> PolicyVersion:
     return get_object_or_404(_versions(policy, team), number=number)
-
-
-def _sizes(run: ThemeRun) -> dict[int, int]:
-    """Each theme's contributions, counted as the report and the open data count them: words
-    withdrawn since the analysis are not counted."""
-    live = ThemeMembership.objects.filter(run=run, contribution__withdrawn_at__isnull=True)
-    return dict(live.exclude(theme=None).values_list("theme_id").annotate(n=Count("id")).order_by())
 
 
 def _cited(refs: Iterable[Ref]) -> dict[Ref, QuoteChoice]:
@@ -147,7 +142,7 @@ class ClauseView:
 
 def _theme_refs(run: ThemeRun, ids: Iterable[int]) -> dict[int, ThemeRef]:
     themes = Theme.objects.in_bulk(set(ids))
-    sizes = _sizes(run)
+    sizes = sense_queries.live_sizes(run)
     ordered = sorted(themes.values(), key=lambda t: (t.position, t.pk))
     return {t.pk: ThemeRef(t.pk, t.label, sizes.get(t.pk, 0)) for t in ordered}
 
@@ -383,16 +378,19 @@ def clause(request: HttpRequest, engagement: Engagement, key: str) -> HttpRespon
     team = _is_team(request, engagement)
     identity = get_object_or_404(Clause, policy=policy, key=key)
     versions = list(_versions(policy, team))
-    content = {}
-    for shown in versions:
-        found = next((c for c in services.content_of(shown).clauses if c.key == identity.key), None)
-        if found is not None:
-            content[shown.number] = found
+    rows = (
+        ClauseVersion.objects.filter(clause=identity, version__in=versions)
+        .select_related("clause")
+        .prefetch_related("themes", "quotes")
+    )
+    number_of = {v.pk: v.number for v in versions}
+    content = {number_of[row.version_id]: services.clause_content(row) for row in rows}
     if not content:
         raise Http404(_("This clause is in no version you may read."))
     first = min(content)
-    current = content[max(content)]
-    view = _clause_views(policy, [current])[0]
+    # Every version's words at once: one read of the themes' sizes and the cited words.
+    views = dict(zip(content, _clause_views(policy, list(content.values())), strict=True))
+    view = views[max(content)]
     cited_refs = {q.ref for q in view.quotes}
     key_quotes = _key_quotes(t.id for t in view.themes)
     theme_quotes = [
@@ -408,7 +406,7 @@ def clause(request: HttpRequest, engagement: Engagement, key: str) -> HttpRespon
         if shown.number < first:
             continue
         here = content.get(shown.number)
-        entry = ClauseInVersion(shown, _clause_views(policy, [here])[0] if here else None)
+        entry = ClauseInVersion(shown, views.get(shown.number))
         if here is not None and before is not None:
             en = diffing.words(before.text_en, here.text_en)
             mi = diffing.words(before.text_mi, here.text_mi)
@@ -418,6 +416,14 @@ def clause(request: HttpRequest, engagement: Engagement, key: str) -> HttpRespon
         if here is not None:
             before, before_number = here, shown.number
         history.append(entry)
+    # The endorsement section lists the group's decisions with their versions' numbers.
+    prefetch_related_objects(
+        [engagement],
+        Prefetch(
+            "working_group__decisions",
+            queryset=Decision.objects.select_related("version").defer("version__canonical"),
+        ),
+    )
     return render(
         request,
         "policy/clause.html",
@@ -461,9 +467,9 @@ def _render_coverage(
     version = services.latest_version(policy) if team else services.latest_issued(policy)
     if version is None:
         raise Http404(_("No version of the policy is issued yet."))
-    found = services.coverage_of(version)
     standing = services.themes_of(policy)
-    sizes = _sizes(policy.theme_run)
+    found = services.coverage_of(version, themes=standing)
+    sizes = sense_queries.live_sizes(policy.theme_run)
     refs = {t.pk: ThemeRef(t.pk, t.label, sizes.get(t.pk, 0)) for t in standing}
     quotes = _key_quotes(found.unanswered, KEY_QUOTES_SHOWN)
     bound_theme = bound.data.get("theme") if bound is not None else None
@@ -574,16 +580,6 @@ def _moved_on(form, version: PolicyVersion) -> bool:
     return True
 
 
-def _tried(form, act) -> bool:
-    """Run a service: its refusal becomes the form's error."""
-    try:
-        act()
-    except ValidationError as error:
-        form.add_error(None, error)
-        return False
-    return True
-
-
 def _render_team(
     request: HttpRequest, engagement: Engagement, policy: Policy | None, status: int = 200, **forms
 ) -> HttpResponse:
@@ -594,11 +590,12 @@ def _render_team(
         return render(request, "policy/team.html", context, status=status)
     version = services.latest_version(policy)
     n = {"version": version.number}
-    found = services.coverage_of(version)
+    content = services.content_of(version)
+    found = services.coverage_of(version, content=content)
     context.update(
         {
             "version": version,
-            "clauses": _clause_views(policy, services.content_of(version).clauses),
+            "clauses": _clause_views(policy, content.clauses),
             "versions": list(_versions(policy, True)),
             "add_form": forms.get("add_form") or ClauseForm(with_key=True, prefix="add", initial=n),
             "issue_form": forms.get("issue_form") or IssueForm(prefix="issue", initial=n),
@@ -623,7 +620,7 @@ def team(request: HttpRequest, engagement: Engagement) -> HttpResponse:
         if do != "start":
             return HttpResponseBadRequest(_("Start the policy first."))
         form = StartForm(request.POST)
-        if form.is_valid() and _tried(
+        if form.is_valid() and tried(
             form,
             lambda: services.start_policy(
                 engagement,
@@ -645,7 +642,7 @@ def team(request: HttpRequest, engagement: Engagement) -> HttpResponse:
                     "key",
                     _("Clause %(key)s is already in this version: edit it instead.") % {"key": key},
                 )
-            elif _tried(form, lambda: services.write_clause(version, key, **_words(form))):
+            elif tried(form, lambda: services.write_clause(version, key, **_words(form))):
                 messages.success(
                     request,
                     _("Clause %(key)s is added. Now say what it answers.") % {"key": key},
@@ -657,7 +654,7 @@ def team(request: HttpRequest, engagement: Engagement) -> HttpResponse:
         if (
             form.is_valid()
             and not _moved_on(form, version)
-            and _tried(
+            and tried(
                 form,
                 lambda: services.issue(version, by=request.user, note=form.cleaned_data["note"]),
             )
@@ -671,16 +668,14 @@ def team(request: HttpRequest, engagement: Engagement) -> HttpResponse:
         return _render_team(request, engagement, policy, status=400, issue_form=form)
     if do == "next":
         form = NextVersionForm(request.POST, prefix="next")
-        made: list[PolicyVersion] = []
-        if (
-            form.is_valid()
-            and not _moved_on(form, version)
-            and _tried(form, lambda: made.append(services.next_version(policy, by=request.user)))
-        ):
+        made = None
+        if form.is_valid() and not _moved_on(form, version):
+            made = tried(form, lambda: services.next_version(policy, by=request.user))
+        if made is not None:
             messages.success(
                 request,
                 _("Version %(n)s is a draft, made from version %(m)s: amend it here.")
-                % {"n": made[0].number, "m": version.number},
+                % {"n": made.number, "m": version.number},
             )
             return redirect("policy_team", slug=slug)
         return _render_team(request, engagement, policy, status=400, next_form=form)
@@ -740,7 +735,7 @@ def clause_edit(request: HttpRequest, engagement: Engagement, key: str) -> HttpR
         clause__key=key,
     )
     standing = services.themes_of(policy)
-    sizes = _sizes(policy.theme_run)
+    sizes = sense_queries.live_sizes(policy.theme_run)
     n = {"version": version.number}
     words_form = ClauseForm(
         prefix="words",
@@ -785,7 +780,7 @@ def clause_edit(request: HttpRequest, engagement: Engagement, key: str) -> HttpR
             if (
                 words_form.is_valid()
                 and not _moved_on(words_form, version)
-                and _tried(
+                and tried(
                     words_form,
                     lambda: services.write_clause(version, key, **_words(words_form)),
                 )
@@ -799,7 +794,7 @@ def clause_edit(request: HttpRequest, engagement: Engagement, key: str) -> HttpR
             if (
                 trace_form.is_valid()
                 and not _moved_on(trace_form, version)
-                and _tried(
+                and tried(
                     trace_form,
                     lambda: services.trace_clause(
                         row,
@@ -816,7 +811,8 @@ def clause_edit(request: HttpRequest, engagement: Engagement, key: str) -> HttpR
             if (
                 remove_form.is_valid()
                 and not _moved_on(remove_form, version)
-                and _tried(remove_form, lambda: services.remove_clause(version, key))
+                # The removal returns nothing: it is done unless refused.
+                and tried(remove_form, lambda: services.remove_clause(version, key) or True)
             ):
                 messages.success(
                     request,

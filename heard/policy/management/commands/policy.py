@@ -8,14 +8,12 @@ standard output. Issued versions only, unless ``--include-drafts``.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from heard.engagements.models import Engagement
+from heard.listen.exporting import ExportError, dumps, write_json
 from heard.policy import exporting
 from heard.policy.models import Policy
 
@@ -43,21 +41,16 @@ class Command(BaseCommand):
         if policy is None:
             raise CommandError(f"The engagement “{slug}” has no policy yet.")
         document = exporting.export(policy, drafts=options["include_drafts"])
-        text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
         out = options["out"]
         if out == "-":
-            self.stdout.write(text, ending="")
+            self.stdout.write(dumps(document), ending="")
             return
         path = Path(out)
-        if path.is_dir():
-            raise CommandError(f"{path} is a directory; give a file name.")
         try:
-            fd, temporary = tempfile.mkstemp(dir=path.parent or Path("."), prefix=f".{path.name}.")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(temporary, path)
-        except OSError as error:
-            raise CommandError(f"Cannot write {path}: {error.strerror or error}.") from error
+            # All or nothing: a reader never sees half a file.
+            write_json(document, path)
+        except ExportError as error:
+            raise CommandError(str(error)) from error
         self.stderr.write(
             f"Wrote {path}: {len(document['versions'])} versions, "
             f"{len(document['clauses'])} clauses."
