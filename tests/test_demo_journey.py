@@ -28,13 +28,9 @@ from heard.record import services as record
 from heard.record.models import LogEntry
 from heard.report import services
 from heard.report.models import ReportVersion
+from tests.report.test_report import quotes_in
 
 pytestmark = pytest.mark.django_db
-
-QUOTE = re.compile(
-    r'<(blockquote|q) data-contribution="(\d+)"[^>]*>(.*?)</\1>',
-    re.S,
-)
 
 
 def _printed(html: str) -> tuple[str, str]:
@@ -51,11 +47,14 @@ def test_the_demo_publishes_findings_and_issues_a_traced_policy():
     assert version.interim and version.pages > 5 and bytes(version.pdf).startswith(b"%PDF-")
 
     # Every quote, byte for byte.
-    found = QUOTE.findall(version.html)
+    found = [
+        (attrs["data-contribution"], words)
+        for attrs, words in quotes_in(version.html)
+        if "data-contribution" in attrs
+    ]
     assert len(found) >= 20
-    stored = Contribution.objects.in_bulk([int(cid) for _tag, cid, _text in found])
-    for _tag, cid, text in found:
-        words = html_lib.unescape(text)
+    stored = Contribution.objects.in_bulk([int(cid) for cid, _words in found])
+    for cid, words in found:
         contribution = stored[int(cid)]
         assert words and words in contribution.text, f"contribution {cid} is not quoted exactly"
         assert contribution.withdrawn_at is None and not contribution.is_hidden

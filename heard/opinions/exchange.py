@@ -42,6 +42,7 @@ from heard.opinions.open_data import (
     PolisVote,
     read_conversation,
     write_conversation,
+    zip_conversation,
 )
 from heard.opinions.services import NewVote
 
@@ -147,8 +148,9 @@ def import_problems(data: PolisConversation) -> list[str]:
             problems.append(f"{where}: {problem}")
         if comment.created_ms is not None and not 0 <= comment.created_ms <= MAX_MS:
             problems.append(f"{where}: timestamp {comment.created_ms} is not a date")
+    longest = ImportedParticipant._meta.get_field("external_id").max_length
     for voter in {v.voter for v in data.votes} | {c.author for c in data.comments if c.author}:
-        if len(voter) > ImportedParticipant._meta.get_field("external_id").max_length:
+        if len(voter) > longest:
             problems.append(f"participant id {voter[:20]}...: longer than 100 characters")
     for vote in data.votes:
         if vote.at_ms is not None and not 0 <= vote.at_ms <= MAX_MS:
@@ -227,10 +229,14 @@ def export_conversation(conversation: Conversation, *, scope: str = "full") -> P
     rows = Counter((v.statement, v.value) for v in votes)
     # The public reads only the words the site shows: not rejected ones, and not ones still
     # waiting for the team in a strict conversation.
-    public_words = set(queries.shown(conversation).values_list("number", flat=True))
+    shown_numbers = (
+        set(queries.shown(conversation).values_list("number", flat=True))
+        if scope == "public"
+        else None
+    )
     comments = []
     for s in conversation.statements.order_by("number"):
-        withheld = s.is_withdrawn or (scope == "public" and s.number not in public_words)
+        withheld = s.is_withdrawn or (shown_numbers is not None and s.number not in shown_numbers)
         author = s.external_author or (voter.get(s.author_id) if s.author_id else None)
         comments.append(
             PolisComment(
@@ -282,9 +288,22 @@ def _summary(conversation, comments, votes, groups) -> dict[str, str]:
     return summary
 
 
+def _zone(tz: ZoneInfo | None) -> ZoneInfo:
+    """The time zone of the files' human ``datetime`` column: ``tz``, or the site's."""
+    return tz or ZoneInfo(settings.TIME_ZONE)
+
+
 def export_folder(
     conversation: Conversation, folder: Path, *, scope: str = "full", tz: ZoneInfo | None = None
 ) -> list[Path]:
     """Write the openData files into ``folder`` (made if missing); returns their paths."""
-    zone = tz or ZoneInfo(settings.TIME_ZONE)
-    return write_conversation(export_conversation(conversation, scope=scope), folder, tz=zone)
+    return write_conversation(export_conversation(conversation, scope=scope), folder, tz=_zone(tz))
+
+
+def export_zip(
+    conversation: Conversation, *, scope: str, folder_name: str, tz: ZoneInfo | None = None
+) -> bytes:
+    """The same files zipped under ``folder_name/`` (the download the site offers)."""
+    return zip_conversation(
+        export_conversation(conversation, scope=scope), tz=_zone(tz), folder_name=folder_name
+    )

@@ -101,21 +101,10 @@ def build(result: dict[str, Any], words: dict[str, tuple[str, str]]) -> MapView:
         parts = [share(h, s) for h in range(n_groups) if h != leaving_out]
         return Share(*(sum(getattr(p, k) for p in parts) for k in ("agree", "disagree", "seen")))
 
-    def everyone(s: str) -> Share:
-        return total(s)
-
-    def others(g: int, s: str) -> Share:
-        return total(s, leaving_out=g)
-
-    def text(s: str) -> str | None:
-        return words[s][0] if s in words else None
-
-    def language(s: str) -> str:
-        return words[s][1] if s in words else ""
-
     def row(s: str, overall: tuple[int, int] | None = None) -> Row:
+        text, language = words.get(s, (None, ""))
         by_group = [(group_letter(g), share(g, s)) for g in range(n_groups)]
-        return Row(s, text(s), language(s), everyone(s), by_group, overall)
+        return Row(s, text, language, total(s), by_group, overall)
 
     groups: list[GroupView] = []
     for g in range(n_groups):
@@ -125,40 +114,40 @@ def build(result: dict[str, Any], words: dict[str, tuple[str, str]]) -> MapView:
             if s not in words:
                 continue
             view.apart.append(
-                StatementLine(s, text(s), language(s), stat["direction"], share(g, s), others(g, s))
+                StatementLine(s, *words[s], stat["direction"], share(g, s), total(s, leaving_out=g))
             )
         # What the group agrees on, whether or not others do: its highest agreement shares.
+        shares = [(s, share(g, s)) for s in statements if s in words]
         agreed = [
-            s
-            for s in statements
-            if s in words
-            and share(g, s).seen >= AGREES_SEEN
-            and share(g, s).agree >= AGREES_SHARE * share(g, s).seen
+            (s, mine)
+            for s, mine in shares
+            if mine.seen >= AGREES_SEEN and mine.agree >= AGREES_SHARE * mine.seen
         ]
-        agreed.sort(key=lambda s: -(share(g, s).agree + 1) / (share(g, s).seen + 2))
+        agreed.sort(key=lambda pair: -(pair[1].agree + 1) / (pair[1].seen + 2))
         view.agrees_on = [
-            StatementLine(s, text(s), language(s), "agree", share(g, s), others(g, s))
-            for s in agreed[:AGREES_ON]
+            StatementLine(s, *words[s], "agree", mine, total(s, leaving_out=g))
+            for s, mine in agreed[:AGREES_ON]
         ]
         groups.append(view)
 
     consensus = result.get("consensus_detail") or {}
-    common_agree = [
-        row(str(c["statement"]), (c["n_success"], c["n_trials"]))
-        for c in consensus.get("agree", [])
-    ]
-    common_disagree = [
-        row(str(c["statement"]), (c["n_success"], c["n_trials"]))
-        for c in consensus.get("disagree", [])
-    ]
+
+    def common(direction: str) -> list[Row]:
+        """The consensus statements in ``direction`` whose words are public."""
+        found = (
+            row(str(c["statement"]), (c["n_success"], c["n_trials"]))
+            for c in consensus.get(direction, [])
+        )
+        return [r for r in found if r.text is not None]
+
     gac = result.get("group_aware_consensus") or {}
     ranked = sorted((s for s in statements if s in words), key=lambda s: -float(gac.get(s, 0)))
     group_aware = [row(s) for s in ranked[:COMMON_GROUND]] if n_groups > 1 else []
     rows = [row(s) for s in statements if s in words]
     return MapView(
         groups=groups,
-        common_agree=[r for r in common_agree if r.text is not None],
-        common_disagree=[r for r in common_disagree if r.text is not None],
+        common_agree=common("agree"),
+        common_disagree=common("disagree"),
         group_aware=group_aware,
         rows=rows,
         in_map=len(groups_of),

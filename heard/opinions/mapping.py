@@ -12,6 +12,7 @@ of votes makes one update, not one per vote.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -149,15 +150,11 @@ def compute_snapshot(snapshot_id: int) -> dict[str, Any]:
 def _compute(snapshot: MapSnapshot) -> dict[str, Any]:
     conversation = snapshot.conversation
     previous = _previous(snapshot)
-    opinion_map, last_vote = None, -1
+    opinion_map, last_vote = OpinionMap(), -1  # no earlier map: start from every vote
     if previous is not None:
-        try:
-            opinion_map = load_state(bytes(previous.state))
-            last_vote = previous.last_log_index
-        except ValueError:  # kept by another engine version: start afresh from every vote
-            opinion_map, last_vote = None, -1
-    if opinion_map is None:
-        opinion_map = OpinionMap()
+        # A state kept by another engine version is refused (ValueError): start afresh too.
+        with contextlib.suppress(ValueError):
+            opinion_map, last_vote = load_state(bytes(previous.state)), previous.last_log_index
     moderated_out, meta = excluded_statements(conversation)
     opinion_map.set_moderation(moderated_out, meta)
     for batch in _new_votes(conversation, last_vote):

@@ -8,9 +8,7 @@ script needed), and a refused form shows the page again with its errors and what
 from __future__ import annotations
 
 import uuid
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -26,7 +24,6 @@ from heard.engagements.models import Engagement
 from heard.listen.models import Participant
 from heard.opinions import drawing as drawing_
 from heard.opinions import exchange, map_page, mapping, queries, services
-from heard.opinions import open_data as open_data_
 from heard.opinions.forms import (
     ConversationForm,
     ModerateForm,
@@ -330,14 +327,8 @@ def opinion_map(request: HttpRequest, engagement: Engagement, number: int) -> Ht
     }
     if snapshot is not None:
         result = snapshot.result or {}
-        words = {
-            str(number): (text, language)
-            for number, text, language in queries.shown(conversation).values_list(
-                "number", "text", "language"
-            )
-        }
         you = participant.public_id if participant else None
-        view = map_page.build(result, words)
+        view = map_page.build(result, queries.public_words(conversation))
         drawing = drawing_.draw(result, you)
         my_group = (result.get("groups") or {}).get(you) if you else None
         hands = {str(n): c for n, c in queries.tally_totals_by_number(conversation).items()}
@@ -362,11 +353,7 @@ def open_data(request: HttpRequest, engagement: Engagement, number: int) -> Http
     if scope == "full" and not can(request, Action.EXPORT_FULL_DATA):
         raise PermissionDenied(_("Only the team may download the full data."))
     name = f"{engagement.slug}-conversation-{conversation.number}-{scope}"
-    data = open_data_.zip_conversation(
-        exchange.export_conversation(conversation, scope=scope),
-        tz=ZoneInfo(settings.TIME_ZONE),
-        folder_name=name,
-    )
+    data = exchange.export_zip(conversation, scope=scope, folder_name=name)
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{name}.zip"'
     return response

@@ -32,6 +32,7 @@ from heard.core.permissions import Role
 from heard.listen import services
 from heard.listen.vocab import QuoteConsent
 from tests import factories
+from tests.browser.helpers import tab_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -414,15 +415,6 @@ def test_every_tab_stop_shows_a_visible_focus_style(name, page, live_server, log
         )
     ]
     assert not invisible, "no visible focus style on:\n" + "\n".join(s["html"] for s in invisible)
-
-
-def tab_to(page, selector: str, limit: int = 60) -> None:
-    """Press Tab until the element matching ``selector`` has the focus."""
-    for _ in range(limit):
-        if page.evaluate("s => document.activeElement.matches(s)", selector):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {selector}")
 
 
 def test_online_form_filled_and_sent_by_keyboard_alone(page, live_server, login):

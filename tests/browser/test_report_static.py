@@ -15,8 +15,9 @@ from axe_playwright_python.sync_playwright import Axe
 from heard.report import building
 from heard.sense import services as sense
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS
+from tests.browser.helpers import DESKTOP, PHONE
 from tests.browser.test_accessibility import describe, failing
-from tests.browser.test_responsive import LAYOUT, PHONE
+from tests.browser.test_responsive import LAYOUT
 from tests.report.test_report import _conversation
 from tests.sense.conftest import hand_built, make_world
 
@@ -110,7 +111,7 @@ def test_the_folder_opens_from_disk(folder, offline):
     )
 
     # The data listing, opened as a reader would from the report, and every file it links.
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(DESKTOP)
     page.goto(listing.as_uri())
     assert page.locator("h1").inner_text().startswith("Open data")
     hrefs = page.locator("main a").evaluate_all("links => links.map(a => a.href)")

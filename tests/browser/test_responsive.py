@@ -15,12 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.helpers import DESKTOP, PHONE
 from tests.browser.test_accessibility import PAGES, build_world, ensure_maori_catalog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 900}
 
 LAYOUT = """() => {
   const root = document.scrollingElement;

@@ -94,18 +94,19 @@ def _clean_start(
     Returns the starting centres and their ids."""
     labels = _previous_labels(ids, previous)
     cluster_ids = [c.id for c in previous]
-    centres, counts = _centres(points, labels, len(previous), weights)
+    n_previous = len(previous)
+    centres, counts = _centres(points, labels, n_previous, weights)
     alive = np.flatnonzero(counts > 0)
     if len(alive) == 0:
         # None of the old members is here: one cluster of everything, then split as below.
         labels = np.zeros(len(ids), dtype=np.int64)
-        previous = [Cluster(max(cluster_ids, default=-1) + 1, ids, np.zeros(2))]
-        cluster_ids = [previous[0].id]
+        n_previous = 1
+        cluster_ids = [max(cluster_ids, default=-1) + 1]
         centres, counts = _centres(points, labels, 1, weights)
         alive = np.array([0])
     # Merge coinciding centres: relabel to the first of each, keep the larger one's id.
     keep: dict[tuple[float, float], int] = {}
-    remap = np.full(len(previous), -1, dtype=np.int64)
+    remap = np.full(n_previous, -1, dtype=np.int64)
     for index in alive.tolist():
         key = (float(centres[index, 0]), float(centres[index, 1]))
         first = keep.setdefault(key, index)
@@ -113,7 +114,7 @@ def _clean_start(
         if first != index and counts[index] > counts[first]:
             cluster_ids[first] = cluster_ids[index]
     order = sorted(set(remap[alive].tolist()))
-    compact = np.full(len(previous), -1, dtype=np.int64)
+    compact = np.full(n_previous, -1, dtype=np.int64)
     compact[order] = np.arange(len(order))
     labels = np.where(labels >= 0, compact[np.maximum(remap[labels], 0)], -1)
     live_ids = [cluster_ids[i] for i in order]

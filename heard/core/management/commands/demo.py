@@ -47,18 +47,20 @@ class Command(BaseCommand):
                     )
                 )
             )
-        self._opinions()
-        if not options["no_themes"]:
-            self._themes()
-            self._report()
-            self._policy()
-
-    def _opinions(self) -> None:
-        """The demo's conversation: statements, votes and hui tallies (idempotent)."""
         from heard.engagements.models import Engagement
+
+        engagement = Engagement.objects.get(slug=demo_loader.DEMO_SLUG)
+        self._opinions(engagement)
+        if not options["no_themes"]:
+            self._themes(engagement)
+            self._report(engagement)
+            self._policy(engagement)
+
+    def _opinions(self, engagement) -> None:
+        """The demo's conversation: statements, votes and hui tallies (idempotent)."""
         from heard.opinions.demo import load_demo_conversation
 
-        counts = load_demo_conversation(Engagement.objects.get(slug=demo_loader.DEMO_SLUG))
+        counts = load_demo_conversation(engagement)
         if counts is not None:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -67,12 +69,11 @@ class Command(BaseCommand):
                 )
             )
 
-    def _themes(self) -> None:
+    def _themes(self, engagement) -> None:
         """One finished theme analysis, so the themes pages have something to show."""
-        from heard.engagements.models import Engagement
         from heard.sense.demo import ensure_demo_themes
 
-        run = ensure_demo_themes(Engagement.objects.get(slug=demo_loader.DEMO_SLUG))
+        run = ensure_demo_themes(engagement)
         if run is not None:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -81,12 +82,11 @@ class Command(BaseCommand):
                 )
             )
 
-    def _report(self) -> None:
+    def _report(self, engagement) -> None:
         """The demo's findings, published (an interim report: the demo is still listening)."""
-        from heard.engagements.models import Engagement
         from heard.report.demo import ensure_demo_report
 
-        version = ensure_demo_report(Engagement.objects.get(slug=demo_loader.DEMO_SLUG))
+        version = ensure_demo_report(engagement)
         if version is not None:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -95,13 +95,12 @@ class Command(BaseCommand):
                 )
             )
 
-    def _policy(self) -> None:
+    def _policy(self, engagement) -> None:
         """The demo's policy: clauses traced to its themes, version 1 issued."""
-        from heard.engagements.models import Engagement
         from heard.policy.demo import ensure_demo_policy
         from heard.policy.services import coverage_of, latest_issued
 
-        policy = ensure_demo_policy(Engagement.objects.get(slug=demo_loader.DEMO_SLUG))
+        policy = ensure_demo_policy(engagement)
         if policy is not None:
             version = latest_issued(policy)
             found = coverage_of(version)
